@@ -1,0 +1,1 @@
+"""Speed comparisons of nnlib, printed as ratios measured in one run: ``python -m benchmarks``."""

@@ -1,0 +1,118 @@
+"""nnlib: the reference library of the course *Neural networks from the neuron up*.
+
+Every function a lesson asks you to write has a graded reference here, under the
+same name. Import what earlier lessons built, e.g. ``from nnlib import relu``.
+"""
+
+from nnlib.activations import (
+    ACTIVATIONS,
+    identity,
+    identity_derivative,
+    relu,
+    relu_derivative,
+    sigmoid,
+    sigmoid_derivative,
+    softmax,
+    tanh,
+    tanh_derivative,
+)
+from nnlib.check import check, check_answer, hint, yours_or_reference
+from nnlib.data import load_digits, make_blobs, make_moons, make_spiral, train_test_split, xor
+from nnlib.gradcheck import (
+    GradCheckReport,
+    gradient_check,
+    numerical_derivative,
+    numerical_gradient,
+    rel_error,
+)
+from nnlib.graph import Value, draw_graph
+from nnlib.layers import (
+    DenseCache,
+    activation_backward,
+    dense_backward,
+    dense_forward,
+    dense_preactivation,
+)
+from nnlib.losses import (
+    LOSSES,
+    binary_cross_entropy,
+    mse_loss,
+    mse_loss_backward,
+    sigmoid_cross_entropy,
+    sigmoid_cross_entropy_backward,
+    softmax_cross_entropy,
+    softmax_cross_entropy_backward,
+)
+from nnlib.mlp import (
+    Dense,
+    dead_relu_fraction,
+    gradient_norms,
+    init_mlp,
+    loss_and_gradients,
+    mlp_backward,
+    mlp_forward,
+    predict,
+)
+from nnlib.neuron import neuron_gradients, preactivation, train_neuron
+from nnlib.optim import sgd_step
+from nnlib.training import accuracy, iterate_minibatches, train
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "Dense",
+    "DenseCache",
+    "GradCheckReport",
+    "Value",
+    "accuracy",
+    "activation_backward",
+    "binary_cross_entropy",
+    "check",
+    "check_answer",
+    "dead_relu_fraction",
+    "dense_backward",
+    "dense_forward",
+    "dense_preactivation",
+    "draw_graph",
+    "gradient_check",
+    "gradient_norms",
+    "hint",
+    "identity",
+    "identity_derivative",
+    "init_mlp",
+    "iterate_minibatches",
+    "load_digits",
+    "loss_and_gradients",
+    "make_blobs",
+    "make_moons",
+    "make_spiral",
+    "mlp_backward",
+    "mlp_forward",
+    "mse_loss",
+    "mse_loss_backward",
+    "neuron_gradients",
+    "numerical_derivative",
+    "numerical_gradient",
+    "preactivation",
+    "predict",
+    "rel_error",
+    "relu",
+    "relu_derivative",
+    "sgd_step",
+    "sigmoid",
+    "sigmoid_cross_entropy",
+    "sigmoid_cross_entropy_backward",
+    "sigmoid_derivative",
+    "softmax",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_backward",
+    "tanh",
+    "tanh_derivative",
+    "train",
+    "train_neuron",
+    "train_test_split",
+    "xor",
+    "yours_or_reference",
+]

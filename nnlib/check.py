@@ -1,0 +1,232 @@
+"""``check()`` and ``check_answer()``: feedback on an exercise right in the notebook.
+
+``check("relu", relu)`` calls your function on the registry's cases, compares
+each result with nnlib's reference, and prints one line when all pass, or what
+went wrong in the first failing case, and a hint. It never shows a traceback
+from nnlib's internals: when your code raises, you see your own line.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnlib.exercises import Case, Exercise, get_exercise, get_question
+from nnlib.judge import Mismatch, OutputError, compare_flat, diagnose, flatten_output
+
+_OWN_DIRS = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(np.__file__))
+
+
+@dataclass(frozen=True)
+class CaseFailure:
+    """Why one case failed; ``kind`` is "not implemented", "raised", "output" or "mutated"."""
+
+    case_index: int
+    case: Case
+    kind: str
+    message: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of :func:`check`; truthy when every case passed."""
+
+    exercise_id: str
+    passed: int
+    total: int
+    failure: CaseFailure | None  # the first failing case, if any
+
+    def __bool__(self):
+        return self.failure is None
+
+    def _ipython_display_(self):
+        """The report is already printed by check(): show nothing more in the notebook."""
+
+    def __repr__(self):
+        return f"CheckResult({self.exercise_id!r}, passed={self.passed}/{self.total})"
+
+
+def run_case(ex: Exercise, case: Case, fn) -> tuple[dict | None, CaseFailure | None]:
+    """Call ``fn`` on one case; return its flattened output or why it failed before judging."""
+    args = copy.deepcopy(case.args)
+    kwargs = copy.deepcopy(dict(case.kwargs))
+    try:
+        out = fn(*args, **kwargs)
+        flat = flatten_output(out, materialize_iterators=ex.materialize)
+    except NotImplementedError:
+        return None, CaseFailure(0, case, "not implemented", "not implemented yet")
+    except OutputError as err:
+        return None, CaseFailure(0, case, "output", f"wrong type: {err}")
+    except Exception as err:  # learner code may raise anything
+        return None, CaseFailure(0, case, "raised", describe_exception(err))
+    mutated = _mutated_argument(ex, case.args, args)
+    if mutated:
+        return None, CaseFailure(0, case, "mutated", mutated,
+                                 "work on a copy (e.g. z = z.copy()) or build a new array instead")
+    return flat, None
+
+
+def judge_case(ex: Exercise, case: Case, received: dict) -> CaseFailure | None:
+    """Compare a flattened result with the reference's (or run the exercise's verifier)."""
+    if ex.verify is not None:
+        message = ex.verify(case, received)
+        return CaseFailure(0, case, "output", message) if message else None
+    expected = flatten_output(
+        ex.reference(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs))),
+        materialize_iterators=ex.materialize,
+    )
+    mismatch: Mismatch | None = compare_flat(expected, received, ex.rtol, ex.atol)
+    if mismatch is None:
+        return None
+    hint = diagnose(expected, received, mismatch.path, case.inferred_batch_size())
+    return CaseFailure(0, case, "output", mismatch.what, hint)
+
+
+def _mutated_argument(ex: Exercise, before: tuple, after: tuple) -> str:
+    for i, (a, b) in enumerate(zip(before, after, strict=True)):
+        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+            if a.shape != b.shape:
+                return f"your function changed the shape of its input {ex.arg_label(i)}"
+            differs = a != b
+            if a.dtype.kind == "f":  # NaN != NaN, but an untouched NaN is not a change
+                differs &= ~(np.isnan(a) & np.isnan(b))
+            changed = np.argwhere(differs)
+            if len(changed):
+                index = tuple(int(k) for k in changed[0])
+                return f"your function changed its input {ex.arg_label(i)} (first at index {index})"
+    return ""
+
+
+def describe_exception(err: BaseException) -> str:
+    """``ValueError: message (your line 3: return x @ w)`` using the learner's deepest frame."""
+    text = f"raised {type(err).__name__}: {err}".rstrip()
+    frames = traceback.extract_tb(err.__traceback__)
+    own = [f for f in frames if not os.path.abspath(f.filename).startswith(_OWN_DIRS)]
+    if own:
+        frame = own[-1]
+        code = f": {frame.line.strip()}" if frame.line else ""
+        text += f"\n  in your code, line {frame.lineno}{code}"
+    return text
+
+
+def run_checks(ex: Exercise, fn, cases: list[Case]) -> CheckResult:
+    """Run every case; count passes and keep the first failure."""
+    passed, first = 0, None
+    for i, case in enumerate(cases):
+        received, failure = run_case(ex, case, fn)
+        if failure is None:
+            try:
+                failure = judge_case(ex, case, received)
+            except Exception as err:  # a learner's output can break a verifier
+                failure = CaseFailure(0, case, "output", f"could not be judged: {err}")
+        if failure is None:
+            passed += 1
+        elif first is None:
+            first = CaseFailure(i, case, failure.kind, failure.message, failure.hint)
+            if failure.kind == "not implemented":
+                break  # every case would say the same
+    return CheckResult(ex.id, passed, len(cases), first)
+
+
+def format_result(ex: Exercise, result: CheckResult) -> str:
+    """The text ``check`` prints: one line on success, a short report on failure."""
+    if result:
+        return f"{ex.id}: all {result.total} checks passed"
+    f = result.failure
+    if f.kind == "not implemented":
+        return (f"{ex.id}: not implemented yet (replace the `raise NotImplementedError` line "
+                f"with your code, then run this cell again)")
+    lines = [f"{ex.id}: {result.passed} of {result.total} checks passed; "
+             f"case {f.case_index + 1} {f.case.describe(ex.arg_names)} failed:",
+             f"  {f.message}"]
+    if f.hint:
+        lines.append(f"  likely cause: {f.hint}")
+    lines.append(f"  hint: {ex.hints[0]}")
+    return "\n".join(lines)
+
+
+def check(exercise_id: str, fn, *, quiet: bool = False) -> CheckResult:
+    """Check your implementation of an exercise against nnlib's reference.
+
+    Parameters
+    ----------
+    exercise_id : the exercise's name, e.g. "relu"
+    fn : your function
+    quiet : do not print (the result still tells: ``bool(result)``)
+
+    Returns
+    -------
+    CheckResult, truthy when every case passed
+    """
+    ex = get_exercise(exercise_id)
+    if not callable(fn):
+        result = CheckResult(ex.id, 0, 0, CaseFailure(0, Case("-", ()), "output",
+                                                       f"expected a function, got {type(fn).__name__}"))
+        if not quiet:
+            print(f"{ex.id}: check needs your function itself, e.g. check({ex.id!r}, {ex.id}); "
+                  f"got {type(fn).__name__}")
+        return result
+    result = run_checks(ex, fn, ex.cases())
+    if not quiet:
+        print(format_result(ex, result))
+    return result
+
+
+def yours_or_reference(exercise_id: str, fn):
+    """Return ``fn`` if it passes :func:`check`, else nnlib's reference with a one-line notice.
+
+    Cells that *use* an exercise call this, so a lesson runs top to bottom even
+    before you have written the exercise.
+    """
+    ex = get_exercise(exercise_id)
+    if callable(fn) and run_checks(ex, fn, ex.cases()):
+        return fn
+    print(f"(using nnlib's reference {ex.id} until yours passes check)")
+    return ex.reference
+
+
+def hint(exercise_id: str, level: int = 1) -> None:
+    """Print hint ``level`` (1 = nudge, 2 = approach, 3 = near-solution) for an exercise."""
+    ex = get_exercise(exercise_id)
+    if level not in (1, 2, 3):
+        raise ValueError(f"hint: level must be 1, 2 or 3; got level={level!r}")
+    print(f"{ex.id}, hint {level} of 3: {ex.hints[level - 1]}")
+
+
+def check_answer(question_id: str, answer) -> bool:
+    """Check the answer to a concept question; print whether it is right and why.
+
+    Returns True when correct.
+    """
+    q = get_question(question_id)
+    if answer is None or answer is Ellipsis:
+        options = f"one of {', '.join(repr(c) for c in q.choices)}" if q.kind == "choice" else "a number"
+        print(f"{q.id}: no answer yet: set answer to {options}")
+        return False
+    if q.kind == "choice":
+        given = str(answer).strip().lower()
+        if given not in q.choices:
+            print(f"{q.id}: choose one of {', '.join(repr(c) for c in q.choices)}; got {answer!r}")
+            return False
+        correct = given == q.answer
+        verdict = "correct" if correct else "not quite"
+        print(f"{q.id}: {verdict}. {q.feedback[given]}")
+        return correct
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        print(f"{q.id}: the answer must be a number; got {answer!r}")
+        return False
+    if abs(value - q.answer) <= q.tol:
+        print(f"{q.id}: correct. {q.feedback['correct']}")
+        return True
+    side = "low" if value < q.answer else "high"
+    print(f"{q.id}: not quite: {value:g} is too {side}. {q.feedback[side]}")
+    return False
+
+

@@ -1,0 +1,158 @@
+"""The exercise registry: one place that says what each exercise is and how it is checked.
+
+``check()`` (in the notebook) and ``nnlib grade`` (out of process) both read
+it. An exercise id is the name of the function the learner writes. Each
+lesson's exercises and concept questions live in ``lessonNN.py`` beside this
+file; :data:`EXERCISES` and :data:`QUESTIONS` gather them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+import numpy as np
+
+#: Seed of the cases ``check()`` runs; the grader uses other seeds (hidden cases).
+CHECK_SEED = 20240601
+
+
+class Case(NamedTuple):
+    """One call of an exercise: ``fn(*args, **kwargs)``.
+
+    ``batch_size`` (N) lets feedback recognise a missing or extra 1/N; when
+    None it is taken from the first 2-D array argument.
+    """
+
+    name: str
+    args: tuple
+    kwargs: Mapping[str, Any] = MappingProxyType({})
+    batch_size: int | None = None
+
+    def describe(self, arg_names: tuple[str, ...] = ()) -> str:
+        """``'batch of 1' (X.shape=(1, 3), W.shape=(3, 2))``: enough to reproduce the case."""
+        shapes = [
+            f"{arg_names[i] if i < len(arg_names) else _arg_name(i)}.shape={a.shape}"
+            for i, a in enumerate(self.args)
+            if isinstance(a, np.ndarray) and a.ndim > 0
+        ]
+        return f"{self.name!r}" + (f" ({', '.join(shapes)})" if shapes else "")
+
+    def inferred_batch_size(self) -> int | None:
+        if self.batch_size is not None:
+            return self.batch_size
+        for a in self.args:
+            if isinstance(a, np.ndarray) and a.ndim == 2:
+                return a.shape[0]
+        return None
+
+
+def _arg_name(i: int) -> str:
+    return f"arg{i + 1}"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """Everything needed to check one exercise.
+
+    Attributes
+    ----------
+    id : the function's name, e.g. "relu"
+    lesson : "02"
+    task : one line for the lesson's ``raise NotImplementedError("Exercise relu: ...")``
+    reference : nnlib's graded implementation
+    make_cases : rng -> list of Case; ordinary cases and edge cases (batch of 1,
+        large magnitudes, zeros, non-square shapes). Deterministic for a given rng.
+    hints : (nudge, approach, near-solution), shown one at a time
+    arg_names : names of the positional arguments, for feedback ("X", "W", "b")
+    prerequisites : nnlib names the learner's function may call; the grader imports them
+    rtol, atol : tolerance of the value comparison
+    verify : optional ``verify(case, received_flat) -> message or None`` for
+        exercises without a unique answer (random init, shuffling); replaces the
+        comparison with the reference
+    hidden_cases : optional rng -> extra cases that only the grader runs
+    materialize : the result is an iterator (a generator of batches): list it first
+    """
+
+    id: str
+    lesson: str
+    task: str
+    reference: Callable
+    make_cases: Callable[[np.random.Generator], list[Case]]
+    hints: tuple[str, str, str]
+    arg_names: tuple[str, ...] = ()
+    prerequisites: tuple[str, ...] = ()
+    rtol: float = 1e-7
+    atol: float = 1e-10
+    verify: Callable | None = None
+    hidden_cases: Callable[[np.random.Generator], list[Case]] | None = None
+    materialize: bool = False
+
+    def cases(self, seed: int = CHECK_SEED, hidden: bool = False) -> list[Case]:
+        """The cases for ``seed``; with ``hidden``, also the grader-only edge cases."""
+        cases = list(self.make_cases(np.random.default_rng(seed)))
+        if hidden and self.hidden_cases is not None:
+            cases += list(self.hidden_cases(np.random.default_rng(seed + 1)))
+        return cases
+
+    def arg_label(self, i: int) -> str:
+        return self.arg_names[i] if i < len(self.arg_names) else _arg_name(i)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A concept question checked by ``check_answer``.
+
+    ``kind`` is "choice" (``answer`` is a letter; ``feedback`` maps every letter to
+    why it is right or wrong) or "number" (``answer`` is a float accepted within
+    ``tol``; ``feedback`` has keys "correct", "low" and "high").
+    """
+
+    id: str
+    lesson: str
+    kind: str
+    answer: Any
+    feedback: Mapping[str, str]
+    tol: float = 0.0
+    choices: tuple[str, ...] = field(default=())
+
+
+def _gather():
+    from nnlib.exercises import (  # noqa: I001 (lesson order)
+        lesson01, lesson02, lesson03, lesson04, lesson05, lesson06,
+        lesson07, lesson08, lesson09, lesson10, lesson11,
+    )
+
+    exercises: dict[str, Exercise] = {}
+    questions: dict[str, Question] = {}
+    for module in (lesson01, lesson02, lesson03, lesson04, lesson05, lesson06,
+                   lesson07, lesson08, lesson09, lesson10, lesson11):
+        for ex in module.EXERCISES:
+            if ex.id in exercises:
+                raise RuntimeError(f"exercise id {ex.id!r} is registered twice")
+            exercises[ex.id] = ex
+        for q in module.QUESTIONS:
+            if q.id in questions:
+                raise RuntimeError(f"question id {q.id!r} is registered twice")
+            questions[q.id] = q
+    return MappingProxyType(exercises), MappingProxyType(questions)
+
+
+EXERCISES, QUESTIONS = _gather()
+
+
+def get_exercise(exercise_id: str) -> Exercise:
+    """The registered exercise, or a ValueError that lists the known ids of close lessons."""
+    if exercise_id not in EXERCISES:
+        known = ", ".join(sorted(EXERCISES))
+        raise ValueError(f"unknown exercise id {exercise_id!r}; known ids: {known}")
+    return EXERCISES[exercise_id]
+
+
+def get_question(question_id: str) -> Question:
+    if question_id not in QUESTIONS:
+        known = ", ".join(sorted(QUESTIONS))
+        raise ValueError(f"unknown question id {question_id!r}; known ids: {known}")
+    return QUESTIONS[question_id]

@@ -1,0 +1,202 @@
+"""Judging a learner's output against the reference, shared by ``check()`` and the grader.
+
+An output (an array, a float, a tuple, a list of ``Dense``, a dict of lists...)
+is first *flattened* into plain numeric arrays keyed by where they sit, e.g.
+``{"[0]": dX, "[1]": dW, "[2]": db}``. Judging compares two flattened outputs,
+so it works the same on a function called in this process (``check``) and on
+arrays sent back by a sandboxed grading process (``nnlib grade``).
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+#: The largest output we accept from one call, in elements (guards the grader's memory).
+MAX_OUTPUT_ELEMENTS = 5_000_000
+
+
+class OutputError(ValueError):
+    """The output cannot be flattened into numeric arrays (a wrong type)."""
+
+
+def flatten_output(value, materialize_iterators: bool = False) -> dict[str, np.ndarray]:
+    """Flatten a (nested) output into ``{path: ndarray}`` with only numeric arrays.
+
+    Paths: ``""`` for a bare value, ``"[i]"`` for tuple/list items, ``".name"`` for
+    NamedTuple fields, ``"['key']"`` for dict entries. Raises OutputError for
+    objects that are not numbers, arrays, tuples, lists or dicts of them.
+    """
+    flat: dict[str, np.ndarray] = {}
+    _flatten(value, "", flat, materialize_iterators)
+    total = sum(a.size for a in flat.values())
+    if total > MAX_OUTPUT_ELEMENTS:
+        raise OutputError(f"returned {total:,} numbers, more than the {MAX_OUTPUT_ELEMENTS:,} allowed")
+    return flat
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype}"
+    return f"a {type(value).__name__}"
+
+
+def _flatten(value, path: str, flat: dict, materialize: bool) -> None:
+    if isinstance(value, bool | np.bool_) or value is None or isinstance(value, str | bytes):
+        raise OutputError(f"{path or 'the result'} is {value!r:.40}, not a number or an array")
+    if isinstance(value, int | float | np.integer | np.floating):
+        flat[path] = np.asarray(value, dtype=np.float64 if isinstance(value, int | float) else None)
+        return
+    if isinstance(value, np.ndarray):
+        if type(value) is not np.ndarray:  # a subclass may override comparisons: keep the data only
+            value = np.asarray(value).view(np.ndarray)
+        if value.dtype.kind not in "fiub":
+            raise OutputError(f"{path or 'the result'} is {_describe(value)}; expected numbers")
+        flat[path] = np.array(value, copy=True)
+        return
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # NamedTuple: Dense, DenseCache
+        for name in value._fields:
+            _flatten(getattr(value, name), f"{path}.{name}", flat, materialize)
+        return
+    if isinstance(value, tuple | list):
+        for i, item in enumerate(value):
+            _flatten(item, f"{path}[{i}]", flat, materialize)
+        if not value:
+            flat[f"{path}#len"] = np.asarray(0.0)  # keep empty containers visible
+        return
+    if isinstance(value, Mapping):
+        for key in value:
+            if not isinstance(key, str):
+                raise OutputError(f"{path or 'the result'} has a non-string key {key!r:.40}")
+            _flatten(value[key], f"{path}[{key!r}]", flat, materialize)
+        return
+    if materialize and isinstance(value, Iterator | types.GeneratorType):
+        items = []
+        for item in value:
+            items.append(item)
+            if len(items) > 100_000:
+                raise OutputError("the iterator yielded more than 100,000 items")
+        _flatten(items, path, flat, materialize)
+        return
+    raise OutputError(f"{path or 'the result'} is {_describe(value)}; expected numbers or arrays")
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Why a received output differs from the expected one, in the learner's terms."""
+
+    what: str  # one line: what is wrong, with values
+    path: str = ""  # which part of the output
+
+
+def _where(path: str) -> str:
+    return f"output{path}" if path else "the result"
+
+
+def _index_str(index: tuple) -> str:
+    return str(index[0]) if len(index) == 1 else str(index)
+
+
+def compare_flat(expected: dict, received: dict, rtol: float, atol: float) -> Mismatch | None:
+    """First difference between two flattened outputs, or None if they agree within tolerance.
+
+    Structure, shape and dtype must match exactly (a float32 input must give a
+    float32 output); values must satisfy ``|r - e| <= atol + rtol * |e|``.
+    """
+    missing = [k for k in expected if k not in received]
+    extra = [k for k in received if k not in expected]
+    if missing or extra:
+        return Mismatch(_structure_message(expected, received), (missing or extra)[0])
+    for path, exp in expected.items():
+        got = received[path]
+        where = _where(path)
+        if got.shape != exp.shape:
+            note = ""
+            if got.ndim == 2 and got.shape == exp.shape[::-1]:
+                note = " (transposed?)"
+            elif got.size == exp.size:
+                note = " (same number of entries: reshape or a wrong axis?)"
+            return Mismatch(f"{where}: expected shape {exp.shape}, got {got.shape}{note}", path)
+        if exp.ndim > 0 and got.dtype != exp.dtype:
+            return Mismatch(f"{where}: expected dtype {exp.dtype}, got {got.dtype}", path)
+        got64 = got.astype(np.float64)
+        exp64 = exp.astype(np.float64)
+        bad = ~np.isclose(got64, exp64, rtol=rtol, atol=atol, equal_nan=True)
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            with np.errstate(invalid="ignore", over="ignore"):
+                diff = np.abs(got64 - exp64)
+            max_err = float(np.nanmax(np.where(np.isnan(diff), np.inf, diff)))
+            at = f" at index {_index_str(index)}" if exp.ndim else ""
+            return Mismatch(
+                f"{where}: first mismatch{at}: expected {exp64[index]:.6g}, got {got64[index]:.6g}; "
+                f"max abs error {max_err:.3g}",
+                path,
+            )
+    return None
+
+
+def _structure_message(expected: dict, received: dict) -> str:
+    def top(flat):
+        keys = {k.split(".")[0].split("]")[0] for k in flat}
+        return keys
+
+    if list(expected) == [""]:
+        n = len(top(received))
+        return f"expected a single array or number, got a list or tuple of {n} item{'s' * (n != 1)}"
+    if list(received) == [""]:
+        return f"expected a structure with parts {sorted(expected)[:4]}, got a single array or number"
+    n_exp, n_got = len(top(expected)), len(top(received))
+    if n_exp != n_got:
+        return f"expected {n_exp} parts in the result, got {n_got}"
+    missing = [k for k in expected if k not in received]
+    return f"the result has no part {missing[0]!r} (got parts {sorted(received)[:4]})"
+
+
+def diagnose(expected: dict, received: dict, path: str, batch_size: int | None = None) -> str:
+    """Name a common bug class from how one part of the output differs, or return ''."""
+    exp, got = expected.get(path), received.get(path)
+    if exp is None or got is None:
+        return ""
+    if got.shape != exp.shape:
+        if got.ndim == 2 and got.shape == exp.shape[::-1]:
+            return "the shape is transposed: check which side of the @ each matrix goes"
+        if got.ndim == exp.ndim + 1 and got.shape[1:] == exp.shape:
+            return "one axis too many: did you forget to sum over the batch (axis=0)?"
+        return ""
+    got = got.astype(np.float64)
+    exp = exp.astype(np.float64)
+    if np.isnan(got).any() and not np.isnan(exp).any():
+        return "your result contains NaN: look for 0 * inf, inf - inf, or log of 0 (e.g. exp overflow)"
+    if np.isinf(got).any() and not np.isinf(exp).any():
+        return "your result contains inf: an exp() overflowed? shift by the max first"
+    scale = float(np.max(np.abs(exp))) if exp.size else 0.0
+    if scale == 0 or not np.all(np.isfinite(got)):
+        return ""
+    if not np.any(got):
+        return "your result is all zeros: was the value never accumulated or returned?"
+    if exp.ndim == 2 and exp.shape[0] == exp.shape[1] > 1 and np.allclose(got, exp.T, rtol=1e-6):
+        return "your result equals the transpose of the expected one"
+    big = np.abs(exp) > 1e-6 * scale
+    ratios = got[big] / exp[big]
+    ratio = float(np.median(ratios))
+    if np.allclose(ratios, ratio, rtol=1e-4):
+        if np.isclose(ratio, -1):
+            return "every value has the wrong sign"
+        if np.isclose(ratio, 2):
+            return "every value is doubled: is a term counted twice?"
+        if np.isclose(ratio, 0.5):
+            return "every value is half of what it should be: is a contribution missing?"
+        if batch_size and batch_size > 1 and np.isclose(ratio, batch_size):
+            return f"every value is N = {batch_size} times too large: a missing 1/N (mean over the batch)?"
+        if batch_size and batch_size > 1 and np.isclose(ratio, 1 / batch_size):
+            return f"every value is N = {batch_size} times too small: an extra 1/N, or mean instead of sum?"
+        if not np.isclose(ratio, 1):
+            return f"every value is {ratio:.4g} times the expected one: a constant factor is off"
+    offset = got - exp
+    if np.allclose(offset, offset.flat[0], rtol=1e-6, atol=1e-9 * scale) and offset.flat[0] != 0:
+        return f"every value is off by the same constant {offset.flat[0]:+.4g}: a bias or shift is wrong"
+    return ""

@@ -1,0 +1,197 @@
+"""check(), check_answer() and the judge they share: known-wrong functions are caught, with the right words."""
+
+import numpy as np
+import pytest
+
+from nnlib import Dense, check, check_answer, hint, yours_or_reference
+from nnlib.exercises import EXERCISES, Case, get_exercise
+from nnlib.judge import OutputError, compare_flat, diagnose, flatten_output
+
+
+def correct(X, W, b):
+    return X @ W + b
+
+
+def run(fn, capsys, exercise="dense_preactivation"):
+    result = check(exercise, fn)
+    return result, capsys.readouterr().out
+
+
+def test_correct_function_prints_one_line_and_is_truthy(capsys):
+    result, out = run(correct, capsys)
+    n = len(get_exercise("dense_preactivation").cases())
+    assert bool(result)
+    assert out == f"dense_preactivation: all {n} checks passed\n"
+    assert result.passed == result.total == n
+
+
+@pytest.mark.parametrize(
+    ("wrong", "fragments"),
+    [
+        (lambda X, W, b: (X @ W + b).T, ["expected shape (4, 2), got (2, 4)", "transposed"]),
+        (lambda X, W, b: 2 * (X @ W + b), ["first mismatch at index (0, 0)", "every value is doubled"]),
+        (lambda X, W, b: X @ W + b + 1, ["off by the same constant +1"]),
+        (lambda X, W, b: -(X @ W + b), ["wrong sign"]),
+        (lambda X, W, b: (X @ W + b) * np.nan, ["contains NaN"]),
+        (lambda X, W, b: (X @ W + b).tolist(), ["expected a single array or number, got a list"]),
+        (lambda X, W, b: np.array(X @ W + b, dtype=object), ["dtype object"]),
+        (lambda X, W, b: (X @ W + b).astype(np.float64), ["expected dtype float32, got float64"]),
+        (lambda X, W, b: None, ["is None"]),
+        (lambda X, W, b: "Z", ["is 'Z'"]),
+        (lambda X, W, b: (r for r in X @ W + b), ["generator"]),
+    ],
+)
+def test_wrong_outputs_are_caught_with_the_right_message(wrong, fragments, capsys):
+    result, out = run(wrong, capsys)
+    assert not result
+    for fragment in fragments:
+        assert fragment in out, out
+    assert "hint: " in out  # the first registry hint is always shown
+
+
+def test_mutating_an_input_is_caught(capsys):
+    def mutates(X, W, b):
+        X *= 2
+        return X @ W + b
+
+    result, out = run(mutates, capsys)
+    assert not result
+    assert "changed its input X (first at index (0, 0))" in out
+
+
+def test_not_implemented_yet(capsys):
+    def stub(X, W, b):
+        raise NotImplementedError("Exercise dense_preactivation: ...")
+
+    result, out = run(stub, capsys)
+    assert not result
+    assert out.startswith("dense_preactivation: not implemented yet")
+    assert out.count("\n") == 1
+    assert "Traceback" not in out
+
+
+def test_a_raising_function_shows_the_learners_own_line(capsys):
+    def broken(X, W, b):
+        Z = X.dot(W, b)  # the learner's bug
+        return Z
+
+    result, out = run(broken, capsys)
+    assert not result
+    assert "raised ValueError" in out
+    assert "in your code, line" in out and "Z = X.dot(W, b)" in out
+    assert "Traceback" not in out and "nnlib/check.py" not in out
+
+
+def test_check_of_something_not_callable(capsys):
+    result, out = run(np.zeros(3), capsys)
+    assert not result
+    assert "check needs your function itself" in out
+
+
+def test_unknown_exercise_id_lists_known_ids():
+    with pytest.raises(ValueError, match=r"unknown exercise id 'relux'.*dense_preactivation"):
+        check("relux", lambda z: z)
+
+
+def test_yours_or_reference(capsys):
+    ex = get_exercise("dense_preactivation")
+    assert yours_or_reference("dense_preactivation", correct) is correct
+    assert capsys.readouterr().out == ""
+    fallback = yours_or_reference("dense_preactivation", lambda X, W, b: X @ W)
+    assert fallback is ex.reference
+    assert capsys.readouterr().out == "(using nnlib's reference dense_preactivation until yours passes check)\n"
+
+
+def test_hint_levels(capsys):
+    ex = get_exercise("preactivation")
+    hint("preactivation", 3)
+    assert capsys.readouterr().out == f"preactivation, hint 3 of 3: {ex.hints[2]}\n"
+    with pytest.raises(ValueError, match="level must be 1, 2 or 3; got level=4"):
+        hint("preactivation", 4)
+
+
+def test_check_answer_choice(capsys):
+    assert check_answer("q01_1", "c")
+    assert capsys.readouterr().out.startswith("q01_1: correct.")
+    assert not check_answer("q01_1", "A")  # case-insensitive, but wrong
+    assert capsys.readouterr().out.startswith("q01_1: not quite.")
+    assert not check_answer("q01_1", "z")
+    assert "choose one of 'a', 'b', 'c', 'd'; got 'z'" in capsys.readouterr().out
+    assert not check_answer("q01_1", None)
+    assert "no answer yet" in capsys.readouterr().out
+
+
+def test_every_registered_reference_passes_its_own_check():
+    for ex in EXERCISES.values():
+        assert check(ex.id, ex.reference, quiet=True), ex.id
+
+
+def test_every_exercise_has_cases_hints_and_a_task():
+    for ex in EXERCISES.values():
+        cases = ex.cases()
+        assert len(cases) >= 4, ex.id
+        assert all(isinstance(c, Case) for c in cases)
+        assert len(ex.hints) == 3 and all(h.strip() for h in ex.hints), ex.id
+        assert ex.task and '"' not in ex.task, ex.id
+
+
+def test_cases_are_deterministic_and_hidden_seeds_differ():
+    for ex in EXERCISES.values():
+        a, b = ex.cases(), ex.cases()
+        assert [c.name for c in a] == [c.name for c in b]
+        for ca, cb in zip(a, b, strict=True):
+            assert flatten_output(list(_arrays(ca.args))) == {} or all(
+                np.array_equal(x, y) for x, y in zip(_arrays(ca.args), _arrays(cb.args), strict=True)
+            )
+        hidden = ex.cases(seed=12345, hidden=True)
+        if any(_arrays(c.args) for c in a if c.name.startswith(("4", "3"))):
+            assert len(hidden) >= len(a)
+
+
+def _arrays(args):
+    return [a for a in args if isinstance(a, np.ndarray)]
+
+
+# -- the judge -----------------------------------------------------------------------------
+
+
+class Liar(np.ndarray):
+    """An ndarray subclass that claims to equal everything."""
+
+    def __eq__(self, other):
+        return np.ones(self.shape, dtype=bool)
+
+
+def test_flatten_keeps_only_plain_arrays():
+    flat = flatten_output((np.zeros(2), [Dense(np.ones((2, 1)), np.zeros(1))], {"loss": [1.0, 0.5]}))
+    assert list(flat) == ["[0]", "[1][0].W", "[1][0].b", "[2]['loss'][0]", "[2]['loss'][1]"]
+    lying = np.zeros(3).view(Liar)
+    out = flatten_output(lying)[""]
+    assert type(out) is np.ndarray
+    assert compare_flat({"": np.ones(3)}, {"": out}, 1e-7, 0) is not None
+
+
+@pytest.mark.parametrize("bad", [None, "x", True, object(), np.array(["a"]), {1: 2.0}])
+def test_flatten_rejects_non_numbers(bad):
+    with pytest.raises(OutputError):
+        flatten_output(bad)
+
+
+def test_generators_only_when_materialized():
+    with pytest.raises(OutputError, match="generator"):
+        flatten_output(x for x in range(3))
+    assert len(flatten_output((x for x in range(3)), materialize_iterators=True)) == 3
+
+
+def test_compare_flat_reports_first_bad_index_and_max_error():
+    expected = {"": np.array([[1.0, 2.0], [3.0, 4.0]])}
+    received = {"": np.array([[1.0, 2.5], [3.0, 7.0]])}
+    mismatch = compare_flat(expected, received, 1e-7, 1e-10)
+    assert "first mismatch at index (0, 1): expected 2, got 2.5; max abs error 3" in mismatch.what
+
+
+def test_diagnose_batch_factor():
+    exp = {"": np.array([0.1, -0.2, 0.3])}
+    assert "N = 8 times too large" in diagnose(exp, {"": exp[""] * 8}, "", batch_size=8)
+    assert "N = 8 times too small" in diagnose(exp, {"": exp[""] / 8}, "", batch_size=8)
+    assert diagnose(exp, {"": exp[""] + np.array([0.0, 0.1, 0.0])}, "") == ""

@@ -1,0 +1,266 @@
+"""The course as a whole: solutions → lessons pipeline, registry ↔ notebooks, fresh lessons run clean."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nnlib.course import BEGIN, END, BuildError, build_lessons, lesson_text, strip_solutions
+from nnlib.exercises import EXERCISES, QUESTIONS
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
+
+
+def cells(path):
+    return nbformat.read(path, as_version=4).cells
+
+
+def code_cells_by_id(path):
+    return {c.id: c for c in cells(path) if c.cell_type == "code"}
+
+
+def test_there_are_twelve_lessons():
+    assert [p.name[:2] for p in SOLUTIONS] == [f"{i:02d}" for i in range(12)]
+    assert [p.name for p in LESSONS] == [p.name for p in SOLUTIONS]
+
+
+def test_lessons_are_up_to_date():
+    report = build_lessons(ROOT, check=True)
+    assert report.stale == [], "run `nnlib build-lessons`"
+
+
+def test_every_exercise_is_in_exactly_one_solution_notebook_of_its_lesson():
+    seen = {}
+    for path in SOLUTIONS:
+        for cell_id, cell in code_cells_by_id(path).items():
+            if cell_id.startswith("exercise-"):
+                exercise_id = cell_id.removeprefix("exercise-")
+                assert exercise_id in EXERCISES, f"{path.name}: cell {cell_id} is not in the registry"
+                assert exercise_id not in seen, f"{exercise_id} in {seen.get(exercise_id)} and {path.name}"
+                seen[exercise_id] = path.name
+                assert EXERCISES[exercise_id].lesson == path.name[:2]
+                assert re.search(rf"^def {exercise_id}\(", cell.source, re.M), cell_id
+    assert sorted(seen) == sorted(EXERCISES)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_exercise_cells_are_followed_by_their_check(path):
+    nb_cells = cells(path)
+    for i, cell in enumerate(nb_cells):
+        if cell.id.startswith("exercise-"):
+            exercise_id = cell.id.removeprefix("exercise-")
+            follower = nb_cells[i + 1]
+            assert follower.id == f"check-{exercise_id}"
+            assert follower.source.strip() == f'check("{exercise_id}", {exercise_id})'
+            assert f"{exercise_id}: all " in "".join(o.get("text", "") for o in follower.outputs), (
+                f"{path.name}: the solution of {exercise_id} does not pass its check"
+            )
+
+
+def _normalise(text):
+    return " ".join(text.replace("`", "").split())
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_hints_in_the_notebook_are_the_registry_hints(path):
+    markdown = _normalise("\n".join(c.source for c in cells(path) if c.cell_type == "markdown"))
+    for ex in EXERCISES.values():
+        if ex.lesson == path.name[:2]:
+            for level, text in enumerate(ex.hints, 1):
+                assert _normalise(text) in markdown, f"{ex.id}: hint {level} is not in {path.name}"
+
+
+def test_every_question_is_asked_once():
+    asked = {}
+    for path in SOLUTIONS:
+        for cell in cells(path):
+            for qid in re.findall(r'check_answer\("(q\d\d_\d+)"', cell.source):
+                assert qid in QUESTIONS, f"{path.name}: {qid} is not in the registry"
+                assert qid not in asked
+                asked[qid] = path.name
+                assert QUESTIONS[qid].lesson == path.name[:2]
+    assert sorted(asked) == sorted(QUESTIONS)
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_lessons_contain_no_solution_text(path):
+    text = path.read_text()
+    assert BEGIN not in text and END not in text
+    for cell_id, cell in code_cells_by_id(path).items():
+        assert not cell.outputs and cell.execution_count is None
+        if cell_id.startswith("exercise-"):
+            exercise_id = cell_id.removeprefix("exercise-")
+            body = cell.source.split("\n")
+            statements = [
+                line for line in body
+                if line.strip() and not line.lstrip().startswith(("def ", "#"))
+            ]
+            # what remains besides the signature and docstring is exactly the raise
+            raise_lines = [line for line in statements if "raise NotImplementedError" in line]
+            assert len(raise_lines) == 1
+            assert f'"Exercise {exercise_id}: ' in raise_lines[0]
+            docstring = re.search(r'"""(.*?)"""', cell.source, re.S)
+            code_only = cell.source.replace(docstring.group(0), "") if docstring else cell.source
+            code_lines = [ln for ln in code_only.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
+            assert len(code_lines) == 2, f"{path.name} {cell_id}: {code_lines}"
+        if cell_id.startswith("question-"):
+            assert "answer = None  # your answer" in cell.source
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_solution_notebooks_are_executed_in_order_without_errors(path):
+    nb_cells = [c for c in cells(path) if c.cell_type == "code" and c.source.strip()]
+    assert [c.execution_count for c in nb_cells] == list(range(1, len(nb_cells) + 1))
+    for c in nb_cells:
+        assert all(o.output_type != "error" for o in c.outputs), f"{path.name} cell {c.id}"
+        if re.search(r"_(explorer|playground|stepper)\(|widgets\.", c.source):
+            assert c.source.startswith("# NBVAL_IGNORE_OUTPUT"), f"{path.name} cell {c.id}: widget cell"
+        assert not re.search(r"plt\.\w+\(.*\);\s*$", c.source), f"{path.name} cell {c.id}: trailing ';'"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_lessons_have_the_parts_a_learner_expects(path):
+    markdown = "\n".join(c.source for c in cells(path) if c.cell_type == "markdown")
+    assert re.match(rf"# {path.name[:2]} ", cells(path)[0].source)
+    for part in ("Learning objectives", "Estimated time", "Recap"):
+        assert part.lower() in markdown.lower(), f"{path.name} lacks {part}"
+    if path.name[:2] != "00":
+        assert "<details>" in markdown
+        assert "check_answer(" in "\n".join(c.source for c in cells(path))
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_a_fresh_lesson_runs_top_to_bottom_without_a_traceback(path, tmp_path):
+    """A learner pressing Run All on an untouched lesson sees 'not implemented yet', never a traceback."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=60, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    checks = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert all(o.output_type != "error" for o in cell.outputs), cell.id
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        if cell.id.startswith("check-"):
+            checks += 1
+            assert text.endswith("not implemented yet (replace the `raise NotImplementedError` line "
+                                 "with your code, then run this cell again)\n"), text
+        if cell.id.startswith("question-"):
+            assert "no answer yet" in text
+    assert checks == sum(ex.lesson == path.name[:2] for ex in EXERCISES.values())
+
+
+# -- the build itself, on a scratch course ------------------------------------------------
+
+EXERCISE_CELL = '''def preactivation(x, w, b):
+    """z = w·x + b."""
+    ### BEGIN SOLUTION
+    z = x @ w
+    return float(z + b)
+    ### END SOLUTION'''
+
+
+def test_strip_solutions_replaces_the_body_with_the_task():
+    out, ids = strip_solutions(EXERCISE_CELL, "test")
+    assert ids == ["preactivation"]
+    assert out == ('def preactivation(x, w, b):\n    """z = w·x + b."""\n'
+                   f'    raise NotImplementedError("Exercise preactivation: {EXERCISES["preactivation"].task}")')
+
+
+def test_strip_solutions_top_level_answer():
+    out, ids = strip_solutions(f'{BEGIN}\nanswer = "c"\n{END}\ncheck_answer("q01_1", answer)', "t")
+    assert ids == []
+    assert out == 'answer = None  # your answer\ncheck_answer("q01_1", answer)'
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (f"def preactivation(x, w, b):\n    {BEGIN}\n    return 1", "without a matching"),
+        (f"def preactivation(x, w, b):\n    return 1\n    {END}", "without a '### BEGIN"),
+        (f"def not_registered(x):\n    {BEGIN}\n    return 1\n    {END}", "not in the exercise registry"),
+        (f"{BEGIN}\nprint('hi')\n{END}", "may only assign answers"),
+    ],
+)
+def test_strip_solutions_rejects_malformed_cells(source, message):
+    with pytest.raises(BuildError, match=message):
+        strip_solutions(source, "cell 3")
+
+
+def _scratch_course(tmp_path):
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "nnlib").mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 01 · scratch"), nbformat.v4.new_code_cell(EXERCISE_CELL)]
+    nb.cells[1].id = "exercise-preactivation"
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="old output\n")]
+    nb.cells[1].execution_count = 3
+    nbformat.write(nb, tmp_path / "solutions" / "01_scratch.ipynb")
+    return tmp_path / "lessons" / "01_scratch.ipynb"
+
+
+def test_build_writes_checks_and_never_clobbers_an_edited_lesson(tmp_path):
+    lesson = _scratch_course(tmp_path)
+    assert build_lessons(tmp_path).written == ["01_scratch.ipynb"]
+    generated = lesson.read_text()
+    cell = json.loads(generated)["cells"][1]
+    assert cell["id"] == "exercise-preactivation"
+    assert cell["outputs"] == [] and cell["execution_count"] is None
+    assert build_lessons(tmp_path, check=True).ok
+
+    # a learner edits the lesson: check reports it stale, build refuses, --force overwrites
+    lesson.write_text(generated.replace("raise NotImplementedError", "return 0  # mine"))
+    assert build_lessons(tmp_path, check=True).stale == ["01_scratch.ipynb"]
+    report = build_lessons(tmp_path)
+    assert report.refused == ["01_scratch.ipynb"] and "# mine" in lesson.read_text()
+    assert build_lessons(tmp_path, force=True).written == ["01_scratch.ipynb"]
+    assert lesson.read_text() == generated
+
+
+def test_build_updates_an_untouched_lesson_when_the_solution_changes(tmp_path):
+    lesson = _scratch_course(tmp_path)
+    build_lessons(tmp_path)
+    solution = tmp_path / "solutions" / "01_scratch.ipynb"
+    solution.write_text(solution.read_text().replace("# 01 · scratch", "# 01 · scratch, revised"))
+    assert build_lessons(tmp_path).written == ["01_scratch.ipynb"]
+    assert "revised" in lesson.read_text()
+
+
+def test_everything_but_solutions_and_outputs_is_byte_identical():
+    for path in SOLUTIONS:
+        text, _ = lesson_text(path)
+        original = nbformat.read(path, as_version=4)
+        generated = nbformat.reads(text, as_version=4)
+        assert original.metadata == generated.metadata
+        for a, b in zip(original.cells, generated.cells, strict=True):
+            assert a.id == b.id and a.cell_type == b.cell_type and a.metadata == b.metadata
+            if a.cell_type == "markdown" or BEGIN not in a.source:
+                assert a.source == b.source
+
+
+def test_execute_solutions_is_deterministic(tmp_path):
+    from nnlib.course import execute_notebook
+
+    shutil.copy(ROOT / "tests" / "nbval_sanitize.cfg", tmp_path)  # any file: the folder must exist
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import numpy as np\nimport matplotlib.pyplot as plt\nimport ipywidgets as w\n"
+        "rng = np.random.default_rng(0)\nprint(f'{rng.normal():.4f}')\nplt.plot([1, 2])\nplt.show()\n"
+        "w.IntSlider()")]
+    path = tmp_path / "00_det.ipynb"
+    nbformat.write(nb, path)
+    execute_notebook(path)
+    first = path.read_bytes()
+    execute_notebook(path)
+    assert path.read_bytes() == first
+    outputs = json.loads(first)["cells"][0]["outputs"]
+    assert [o["output_type"] for o in outputs] == ["stream", "display_data"]  # widget view dropped
+    assert "image/png" in outputs[1]["data"]
