@@ -61,8 +61,8 @@ def relu(z):
 
 
 def identity(z):
-    """Identity activation f(z) = z (used for output logits); returns ``z`` as a float array."""
-    return as_float_array("identity", "z", z)
+    """Identity activation f(z) = z (used for output logits); returns a new float array equal to ``z``."""
+    return as_float_array("identity", "z", z).copy()  # a copy: never hand back the caller's array
 
 
 def softmax(z, axis=-1):

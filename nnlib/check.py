@@ -198,12 +198,30 @@ def hint(exercise_id: str, level: int = 1) -> None:
     print(f"{ex.id}, hint {level} of 3: {ex.hints[level - 1]}")
 
 
-def check_answer(question_id: str, answer) -> bool:
+@dataclass(frozen=True)
+class AnswerResult:
+    """The outcome of :func:`check_answer`; truthy when the answer is right."""
+
+    question_id: str
+    correct: bool
+
+    def __bool__(self):
+        return self.correct
+
+    def _ipython_display_(self):
+        """The verdict is already printed: show nothing more in the notebook."""
+
+
+def check_answer(question_id: str, answer) -> AnswerResult:
     """Check the answer to a concept question; print whether it is right and why.
 
-    Returns True when correct.
+    Returns an AnswerResult, truthy when correct.
     """
     q = get_question(question_id)
+    return AnswerResult(q.id, _judge_answer(q, answer))
+
+
+def _judge_answer(q, answer) -> bool:
     if answer is None or answer is Ellipsis:
         options = f"one of {', '.join(repr(c) for c in q.choices)}" if q.kind == "choice" else "a number"
         print(f"{q.id}: no answer yet: set answer to {options}")

@@ -108,6 +108,19 @@ class Value:
     def __rtruediv__(self, other):
         return _as_value(other, "/") / self
 
+    def __rpow__(self, base):  # base ** self, for a number base > 0
+        if isinstance(base, bool) or not isinstance(base, numbers.Real):
+            raise TypeError(f"Value.__rpow__: the base must be an int or float; got {type(base).__name__}")
+        if base <= 0:
+            raise ValueError(f"Value.__rpow__: the base must be > 0; got {base}")
+        out = Value(base**self.data, _prev=(self,), _op=f"{base:g}**")
+
+        def _backward():  # d(c^x)/dx = c^x ln(c)
+            self.grad += out.data * math.log(base) * out.grad
+
+        out._backward = _backward
+        return out
+
     # -- unary functions --------------------------------------------------------
     def exp(self):
         out = Value(math.exp(self.data), _prev=(self,), _op="exp")

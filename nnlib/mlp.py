@@ -104,7 +104,8 @@ def mlp_forward(X, params, hidden="relu", output="identity"):
     params = _check_params("mlp_forward", params)
     get_activation("mlp_forward", hidden)
     get_activation("mlp_forward", output)
-    A = X
+    A = as_float_array("mlp_forward", "X", X)
+    require_ndim("mlp_forward", "X", A, 2, "(N, D_0)")  # name mlp_forward, not dense_forward
     caches = []
     for i, (W, b) in enumerate(params):
         activation = output if i == len(params) - 1 else hidden
@@ -143,6 +144,12 @@ def mlp_backward(dout, caches, params, hidden="relu", output="identity"):
     grads : list of Dense(dW, db), shaped like ``params``
     """
     params = _check_params("mlp_backward", params)
+    get_activation("mlp_backward", hidden)
+    get_activation("mlp_backward", output)
+    if not isinstance(caches, list | tuple) or not all(isinstance(c, DenseCache) for c in caches):
+        seq = isinstance(caches, list | tuple)
+        kinds = [type(c).__name__ for c in caches] if seq else type(caches).__name__
+        raise TypeError(f"mlp_backward: caches must be the list of DenseCache from mlp_forward; got {kinds}")
     if len(caches) != len(params):
         raise ValueError(
             f"mlp_backward: need one cache per layer; got {len(caches)} caches for {len(params)} layers"

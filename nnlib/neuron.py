@@ -7,8 +7,6 @@ gradient of the loss with respect to z is simply a - y.
 
 from __future__ import annotations
 
-import numpy as np
-
 from nnlib._validate import (
     as_float_array,
     require_int,
@@ -55,8 +53,9 @@ def _check_neuron(fn: str, X, y, w, b):
         )
     if y.shape != (X.shape[0],):
         raise ValueError(f"{fn}: y must have shape (N,) = ({X.shape[0]},); got y.shape={y.shape}")
-    if np.ndim(b) != 0:
-        raise ValueError(f"{fn}: b must be a scalar; got shape {np.shape(b)}")
+    b = as_float_array(fn, "b", b)  # refuses strings and None, like every other input
+    if b.ndim != 0:
+        raise ValueError(f"{fn}: b must be a scalar; got b.shape={b.shape}")
     return X, y, w, float(b)
 
 
