@@ -18,6 +18,7 @@ from nnlib.activations import (
 )
 from nnlib.check import check, check_answer, hint, yours_or_reference
 from nnlib.data import load_digits, make_blobs, make_moons, make_spiral, train_test_split, xor
+from nnlib.gates import add_backward, max_backward, multiply_backward
 from nnlib.gradcheck import (
     GradCheckReport,
     gradient_check,
@@ -68,6 +69,7 @@ __all__ = [
     "Value",
     "accuracy",
     "activation_backward",
+    "add_backward",
     "binary_cross_entropy",
     "check",
     "check_answer",
@@ -88,10 +90,12 @@ __all__ = [
     "make_blobs",
     "make_moons",
     "make_spiral",
+    "max_backward",
     "mlp_backward",
     "mlp_forward",
     "mse_loss",
     "mse_loss_backward",
+    "multiply_backward",
     "neuron_gradients",
     "numerical_derivative",
     "numerical_gradient",

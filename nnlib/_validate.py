@@ -12,9 +12,15 @@ labels) because they run on every call in the training loop.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
+
+
+def is_float_array(x) -> bool:
+    """True for a float32/float64 ndarray, which :func:`as_float_array` returns unchanged."""
+    return isinstance(x, np.ndarray) and x.dtype.kind == "f"
 
 
 def as_float_array(fn: str, name: str, x) -> np.ndarray:
@@ -69,6 +75,20 @@ def require_finite(fn: str, name: str, arr: np.ndarray) -> None:
         raise ValueError(f"{fn}: {name} must be finite; got {name}[{bad}]={arr[bad]}")
 
 
+def require_examples(fn: str, name: str, arr: np.ndarray) -> None:
+    """Raise ValueError if ``arr`` is empty: a mean over N = 0 examples is undefined."""
+    if arr.size == 0:
+        raise ValueError(f"{fn}: need at least one example; got {name}.shape={arr.shape}")
+
+
+def require_unit_interval(fn: str, name: str, arr: np.ndarray) -> None:
+    """Raise ValueError unless every entry is in [0, 1] (NaN is not), naming the first bad index."""
+    if arr.size and not (arr.min() >= 0 and arr.max() <= 1):  # min() is NaN if any entry is NaN
+        bad = tuple(int(i) for i in np.argwhere(~((arr >= 0) & (arr <= 1)))[0])
+        where = f"[{', '.join(map(str, bad))}]" if bad else ""
+        raise ValueError(f"{fn}: {name} must be in [0, 1]; got {name}{where}={arr[bad]}")
+
+
 def as_labels(fn: str, labels, n: int, n_classes: int) -> np.ndarray:
     """Return ``labels`` as an integer array of shape (n,) with values in [0, n_classes).
 
@@ -101,7 +121,7 @@ def require_positive(fn: str, name: str, value) -> float:
     """Return ``value`` as float if it is a finite real number > 0, else raise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{fn}: {name} must be a real number; got {type(value).__name__} {value!r}")
-    if not (np.isfinite(value) and value > 0):
+    if not (value > 0 and math.isfinite(value)):  # NaN > 0 is False
         raise ValueError(f"{fn}: {name} must be a finite number > 0; got {name}={value}")
     return float(value)
 

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import copy
 import os
+import re
+import sysconfig
 import traceback
 from dataclasses import dataclass
 
 import numpy as np
 
 from nnlib.exercises import Case, Exercise, get_exercise, get_question
-from nnlib.judge import Mismatch, OutputError, compare_flat, diagnose, flatten_output
+from nnlib.judge import Mismatch, OutputError, agree, agree_flat, compare_flat, diagnose, flatten_output
 
-_OWN_DIRS = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(np.__file__))
+#: Frames from these folders are not the learner's: nnlib, numpy and the standard library.
+_OWN_DIRS = tuple(
+    os.path.abspath(folder) + os.sep
+    for folder in (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(np.__file__),
+                   sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
+)
 
 
 @dataclass(frozen=True)
@@ -55,10 +62,17 @@ def run_case(ex: Exercise, case: Case, fn) -> tuple[dict | None, CaseFailure | N
     """Call ``fn`` on one case; return its flattened output or why it failed before judging."""
     args = copy.deepcopy(case.args)
     kwargs = copy.deepcopy(dict(case.kwargs))
+    errors = {"over": "raise", "invalid": "raise", "divide": "raise"} if ex.strict_float else {}
     try:
-        out = fn(*args, **kwargs)
-        flat = flatten_output(out, materialize_iterators=ex.materialize)
-    except NotImplementedError:
+        with np.errstate(**errors):
+            out = fn(*args, **kwargs)
+            flat = flatten_output(out, materialize_iterators=ex.materialize)
+    except NotImplementedError as err:
+        other = re.match(r"Exercise (\w+):", str(err))
+        if other and other.group(1) != ex.id:  # the learner's function calls another unwritten one
+            return None, CaseFailure(0, case, "raised",
+                                     f"calls {other.group(1)}, which is not implemented yet: write it first, "
+                                     f"or use nnlib's (from nnlib import {other.group(1)})")
         return None, CaseFailure(0, case, "not implemented", "not implemented yet")
     except OutputError as err:
         return None, CaseFailure(0, case, "output", f"wrong type: {err}")
@@ -72,7 +86,12 @@ def run_case(ex: Exercise, case: Case, fn) -> tuple[dict | None, CaseFailure | N
 
 
 def judge_case(ex: Exercise, case: Case, received: dict) -> CaseFailure | None:
-    """Compare a flattened result with the reference's (or run the exercise's verifier)."""
+    """Compare a flattened result with the reference's (or run the exercise's verifier).
+
+    On a mismatch the hint ("likely cause") is the cause of the exercise's known
+    mistake that explains the result (see :func:`_known_mistake`), else the
+    judge's generic diagnosis.
+    """
     if ex.verify is not None:
         message = ex.verify(case, received)
         return CaseFailure(0, case, "output", message) if message else None
@@ -83,22 +102,68 @@ def judge_case(ex: Exercise, case: Case, received: dict) -> CaseFailure | None:
     mismatch: Mismatch | None = compare_flat(expected, received, ex.rtol, ex.atol)
     if mismatch is None:
         return None
-    hint = diagnose(expected, received, mismatch.path, case.inferred_batch_size())
+    hint = (_known_mistake(ex, case, expected, received, mismatch.path)
+            or diagnose(expected, received, mismatch.path, case.inferred_batch_size()))
     return CaseFailure(0, case, "output", mismatch.what, hint)
+
+
+#: A re-enacted mistake must reproduce the result this closely (at least) to be named.
+MISTAKE_RTOL, MISTAKE_ATOL = 1e-6, 1e-9
+
+
+def _known_mistake(ex: Exercise, case: Case, expected: dict, received: dict, path: str) -> str:
+    """The cause of the exercise's known mistake that explains ``received``, or ''.
+
+    The first mistake that reproduces the whole result wins; else the first that
+    agrees with it at ``path`` (where it is first wrong) and is wrong there too.
+    A mistake that raises on this case, or would pass it, is skipped.
+    """
+    rtol, atol = max(ex.rtol, MISTAKE_RTOL), max(ex.atol, MISTAKE_ATOL)  # to match the learner's result
+    at_path = ""
+    for mistake in ex.mistakes:
+        try:
+            with np.errstate(all="ignore"):
+                wrong = flatten_output(
+                    mistake.fn(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs))),
+                    materialize_iterators=ex.materialize,
+                )
+        except Exception:  # a mistake that cannot happen on this case (an index out of range...)
+            continue
+        if compare_flat(expected, wrong, ex.rtol, ex.atol) is None:
+            continue  # harmless here
+        if agree_flat(wrong, received, rtol, atol):
+            return mistake.cause
+        if (not at_path and path in wrong and path in received and path in expected
+                and agree(wrong[path], received[path], rtol, atol)
+                and compare_flat({path: expected[path]}, {path: wrong[path]}, ex.rtol, ex.atol) is not None):
+            at_path = mistake.cause
+    return at_path
+
+
+def _arrays_in(value) -> dict:
+    """The numeric arrays inside an argument (an array, a DenseCache, a list of Dense...), by path."""
+    try:
+        return flatten_output(value)
+    except OutputError:  # callables, generators, strings: nothing a function could write into
+        return {}
 
 
 def _mutated_argument(ex: Exercise, before: tuple, after: tuple) -> str:
     for i, (a, b) in enumerate(zip(before, after, strict=True)):
-        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-            if a.shape != b.shape:
-                return f"your function changed the shape of its input {ex.arg_label(i)}"
-            differs = a != b
-            if a.dtype.kind == "f":  # NaN != NaN, but an untouched NaN is not a change
-                differs &= ~(np.isnan(a) & np.isnan(b))
+        old, new = _arrays_in(a), _arrays_in(b)
+        for path, x in old.items():
+            y = new.get(path)
+            where = f"{ex.arg_label(i)}{path}"
+            if y is None or x.shape != y.shape:
+                return f"your function changed the shape of its input {where}"
+            differs = x != y
+            if x.dtype.kind == "f":  # NaN != NaN, but an untouched NaN is not a change
+                differs &= ~(np.isnan(x) & np.isnan(y))
             changed = np.argwhere(differs)
             if len(changed):
                 index = tuple(int(k) for k in changed[0])
-                return f"your function changed its input {ex.arg_label(i)} (first at index {index})"
+                at = f" (first at index {index})" if index else ""
+                return f"your function changed its input {where}{at}"
     return ""
 
 

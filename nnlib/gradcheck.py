@@ -165,10 +165,11 @@ def gradient_check(f, x, analytic, h=DEFAULT_H, tol=DEFAULT_TOL) -> GradCheckRep
     -------
     GradCheckReport with ``ok``, ``max_rel_error``, ``worst_index``, the two
     values there, and a ``hint`` naming the likely bug when it fails. The
-    relative error of entry i is ``|a_i - n_i| / max(|a_i| + |n_i|, 1e-3 * s)``
-    where s is the largest ``|a_j| + |n_j|``: entries a thousand times smaller
-    than the largest are judged against it, so finite-difference noise on
-    near-zero entries cannot fail a correct gradient.
+    relative error of entry i is ``|a_i - n_i| / max(|a_i| + |n_i|, floor)``
+    where the floor is the larger of 1e-3 times the largest ``|a_j| + |n_j|`` and
+    the rounding noise of a centered difference divided by ``tol``
+    (``eps * |f(x)| / (h * tol)``): near-zero entries are judged against that
+    size, so finite-difference noise cannot fail a correct gradient.
     """
     x = _require_float64("gradient_check", x)
     tol = require_positive("gradient_check", "tol", tol)
@@ -190,7 +191,10 @@ def gradient_check(f, x, analytic, h=DEFAULT_H, tol=DEFAULT_TOL) -> GradCheckRep
         return GradCheckReport(False, math.inf, i, float(analytic[i]), float(numeric[i]), tol,
                                "the analytic gradient contains NaN or inf")
     total = np.abs(analytic) + np.abs(numeric)
-    floor = max(1e-3 * float(total.max(initial=0.0)), 1e-12)
+    # rounding in f(x ± h) leaves noise of about eps·|f(x)|/h in every numeric entry: an
+    # entry smaller than noise/tol cannot be checked to tol, so it is judged against that size
+    noise = np.finfo(np.float64).eps * max(abs(float(f(x.copy()))), 1.0) / h
+    floor = max(1e-3 * float(total.max(initial=0.0)), noise / tol, 1e-12)
     errors = np.abs(analytic - numeric) / np.maximum(total, floor)
     worst = np.unravel_index(int(np.argmax(errors)), x.shape) if x.size else ()
     worst = tuple(int(k) for k in worst)

@@ -79,9 +79,26 @@ class Value:
             raise TypeError(
                 f"Value.__pow__: the exponent must be an int or float; got {type(exponent).__name__}"
             )
-        out = Value(self.data**exponent, _prev=(self,), _op=f"**{exponent:g}")
+        x = self.data
+        if x == 0 and exponent < 0:
+            raise ZeroDivisionError(
+                f"Value.__pow__: 0 ** k is undefined for k < 0 (a division by zero); got k={exponent:g}"
+            )
+        if x < 0 and not float(exponent).is_integer():
+            raise ValueError(
+                "Value.__pow__: a negative base needs a whole-number exponent (else the power is complex); "
+                f"got ({x:g}) ** {exponent:g}"
+            )
+        out = Value(x**exponent, _prev=(self,), _op=f"**{exponent:g}")
 
-        def _backward():  # d(x^k)/dx = k x^(k-1)
+        def _backward():  # d(x^k)/dx = k x^(k-1); 0 for k = 0, even at x = 0
+            if exponent == 0:
+                return
+            if self.data == 0 and exponent < 1:
+                raise ZeroDivisionError(
+                    "Value.__pow__ backward: d(x ** k)/dx = k x ** (k - 1) is infinite at x = 0 for k < 1; "
+                    f"got k={exponent:g}"
+                )
             self.grad += exponent * self.data ** (exponent - 1) * out.grad
 
         out._backward = _backward
@@ -94,7 +111,10 @@ class Value:
         return self + (-_as_value(other, "-"))
 
     def __truediv__(self, other):
-        return self * _as_value(other, "/") ** -1
+        other = _as_value(other, "/")
+        if other.data == 0:
+            raise ZeroDivisionError(f"Value /: the divisor must be nonzero; got {self.data:g} / 0")
+        return self * other**-1
 
     def __radd__(self, other):
         return self + other

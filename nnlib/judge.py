@@ -9,6 +9,7 @@ arrays sent back by a sandboxed grading process (``nnlib grade``).
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,10 @@ import numpy as np
 
 #: The largest output we accept from one call, in elements (guards the grader's memory).
 MAX_OUTPUT_ELEMENTS = 5_000_000
+
+#: The least tolerance for float32 values: with a machine epsilon of 1.2e-7, two correct
+#: formulas that round in a different order differ by more than the float64 default rtol.
+FLOAT32_RTOL, FLOAT32_ATOL = 1e-5, 1e-6
 
 
 class OutputError(ValueError):
@@ -100,11 +105,31 @@ def _index_str(index: tuple) -> str:
     return str(index[0]) if len(index) == 1 else str(index)
 
 
+def tolerance(dtypes, rtol: float, atol: float) -> tuple[float, float]:
+    """``(rtol, atol)``, raised to at least FLOAT32_RTOL, FLOAT32_ATOL if one of ``dtypes`` is float32."""
+    if np.dtype(np.float32) in dtypes:
+        return max(rtol, FLOAT32_RTOL), max(atol, FLOAT32_ATOL)
+    return rtol, atol
+
+
+def agree(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
+    """Same shape and values within :func:`tolerance` (NaN equals NaN); the dtypes may differ."""
+    rtol, atol = tolerance((a.dtype, b.dtype), rtol, atol)
+    return a.shape == b.shape and bool(
+        np.allclose(a.astype(np.float64), b.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True))
+
+
+def agree_flat(a: dict, b: dict, rtol: float, atol: float) -> bool:
+    """Two flattened outputs with the same parts, each pair of which :func:`agree`."""
+    return a.keys() == b.keys() and all(agree(a[k], b[k], rtol, atol) for k in a)
+
+
 def compare_flat(expected: dict, received: dict, rtol: float, atol: float) -> Mismatch | None:
     """First difference between two flattened outputs, or None if they agree within tolerance.
 
     Structure, shape and dtype must match exactly (a float32 input must give a
-    float32 output); values must satisfy ``|r - e| <= atol + rtol * |e|``.
+    float32 output); values must satisfy ``|r - e| <= atol + rtol * |e|``, with
+    the tolerance raised for float32 values (see :func:`tolerance`).
     """
     missing = [k for k in expected if k not in received]
     extra = [k for k in received if k not in expected]
@@ -124,7 +149,8 @@ def compare_flat(expected: dict, received: dict, rtol: float, atol: float) -> Mi
             return Mismatch(f"{where}: expected dtype {exp.dtype}, got {got.dtype}", path)
         got64 = got.astype(np.float64)
         exp64 = exp.astype(np.float64)
-        bad = ~np.isclose(got64, exp64, rtol=rtol, atol=atol, equal_nan=True)
+        rt, at = tolerance((exp.dtype,), rtol, atol)
+        bad = ~np.isclose(got64, exp64, rtol=rt, atol=at, equal_nan=True)
         if bad.any():
             index = tuple(int(i) for i in np.argwhere(bad)[0])
             with np.errstate(invalid="ignore", over="ignore"):
@@ -156,12 +182,40 @@ def _structure_message(expected: dict, received: dict) -> str:
     return f"the result has no part {missing[0]!r} (got parts {sorted(received)[:4]})"
 
 
+#: A single number this close to the answer (relative, or absolute below 1) is "almost right".
+NEAR_MISS = 1e-4
+
+#: A key of a list of Dense (or of any NamedTuple with fields W and b): prefix, layer index, field.
+_DENSE_KEY = re.compile(r"(.*)\[(\d+)\]\.(W|b)")
+
+
+def _layers(flat: dict, prefix: str) -> set[str]:
+    """The layer indices of the list of Dense at ``prefix`` in a flattened output."""
+    return {m.group(2) for k in flat if (m := _DENSE_KEY.fullmatch(k)) and m.group(1) == prefix}
+
+
+def _dense_list_cause(expected: dict, received: dict) -> str:
+    """Name the container slip where a list of Dense was expected (plain tuples, ...), or ''."""
+    for prefix in dict.fromkeys(m.group(1) for k in expected if (m := _DENSE_KEY.fullmatch(k))):
+        parts = [k[len(prefix):] for k in received if k.startswith(prefix + "[")]
+        if parts and all(re.fullmatch(r"\[\d+\]", k) for k in parts):
+            return "each layer must be a Dense with both .W and .b; you returned one array per layer"
+        if parts and all(re.fullmatch(r"\[\d+\]\[[01]\]", k) for k in parts):
+            return "each layer must be a Dense (so that .W and .b work), not a plain tuple or list"
+        n_expected, n_received = len(_layers(expected, prefix)), len(_layers(received, prefix))
+        if n_received and n_received != n_expected:
+            return f"expected one Dense per layer ({n_expected} layers), got {n_received}"
+    return ""
+
+
 def diagnose(expected: dict, received: dict, path: str, batch_size: int | None = None) -> str:
     """Name a common bug class from how one part of the output differs, or return ''."""
     exp, got = expected.get(path), received.get(path)
     if exp is None or got is None:
-        return ""
+        return _dense_list_cause(expected, received)
     if got.shape != exp.shape:
+        if exp.ndim == 0:
+            return f"expected a single number, got an array of shape {got.shape}: reduce it (np.mean?)"
         if got.ndim == 2 and got.shape == exp.shape[::-1]:
             return "the shape is transposed: check which side of the @ each matrix goes"
         if got.ndim == exp.ndim + 1 and got.shape[1:] == exp.shape:
@@ -173,6 +227,8 @@ def diagnose(expected: dict, received: dict, path: str, batch_size: int | None =
         return "your result contains NaN: look for 0 * inf, inf - inf, or log of 0 (e.g. exp overflow)"
     if np.isinf(got).any() and not np.isinf(exp).any():
         return "your result contains inf: an exp() overflowed? shift by the max first"
+    if exp.size == 1:
+        return _diagnose_number(float(exp.flat[0]), float(got.flat[0]), batch_size)
     scale = float(np.max(np.abs(exp))) if exp.size else 0.0
     if scale == 0 or not np.all(np.isfinite(got)):
         return ""
@@ -184,19 +240,36 @@ def diagnose(expected: dict, received: dict, path: str, batch_size: int | None =
     ratios = got[big] / exp[big]
     ratio = float(np.median(ratios))
     if np.allclose(ratios, ratio, rtol=1e-4):
-        if np.isclose(ratio, -1):
-            return "every value has the wrong sign"
-        if np.isclose(ratio, 2):
-            return "every value is doubled: is a term counted twice?"
-        if np.isclose(ratio, 0.5):
-            return "every value is half of what it should be: is a contribution missing?"
-        if batch_size and batch_size > 1 and np.isclose(ratio, batch_size):
-            return f"every value is N = {batch_size} times too large: a missing 1/N (mean over the batch)?"
-        if batch_size and batch_size > 1 and np.isclose(ratio, 1 / batch_size):
-            return f"every value is N = {batch_size} times too small: an extra 1/N, or mean instead of sum?"
-        if not np.isclose(ratio, 1):
-            return f"every value is {ratio:.4g} times the expected one: a constant factor is off"
+        found = _diagnose_ratio(ratio, batch_size, generic=True)
+        if found:
+            return found
     offset = got - exp
     if np.allclose(offset, offset.flat[0], rtol=1e-6, atol=1e-9 * scale) and offset.flat[0] != 0:
         return f"every value is off by the same constant {offset.flat[0]:+.4g}: a bias or shift is wrong"
+    return ""
+
+
+def _diagnose_number(expected: float, got: float, batch_size: int | None) -> str:
+    """One number: any wrong value has *some* ratio and offset to the answer; name only the telling ones."""
+    if not np.isfinite(got):
+        return ""
+    if got != expected and abs(got - expected) <= NEAR_MISS * max(abs(expected), 1.0):
+        return "almost right: a small epsilon, an np.clip or a slightly different formula shifts the value?"
+    return _diagnose_ratio(got / expected, batch_size, generic=False) if expected else ""
+
+
+def _diagnose_ratio(ratio: float, batch_size: int | None, generic: bool) -> str:
+    """Name the bug behind a received/expected ratio shared by every value ('' if none)."""
+    if np.isclose(ratio, -1):
+        return "every value has the wrong sign"
+    if np.isclose(ratio, 2):
+        return "every value is doubled: is a term counted twice?"
+    if np.isclose(ratio, 0.5):
+        return "every value is half of what it should be: is a contribution missing?"
+    if batch_size and batch_size > 1 and np.isclose(ratio, batch_size):
+        return f"every value is N = {batch_size} times too large: a missing 1/N (mean over the batch)?"
+    if batch_size and batch_size > 1 and np.isclose(ratio, 1 / batch_size):
+        return f"every value is N = {batch_size} times too small: an extra 1/N, or mean instead of sum?"
+    if generic and not np.isclose(ratio, 1):
+        return f"every value is {ratio:.4g} times the expected one: a constant factor is off"
     return ""

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from nnlib._validate import (
     as_float_array,
+    require_examples,
     require_int,
     require_ndim,
     require_positive,
     require_same_shape,
+    require_unit_interval,
 )
 from nnlib.activations import sigmoid
 from nnlib.losses import binary_cross_entropy
@@ -53,6 +55,8 @@ def _check_neuron(fn: str, X, y, w, b):
         )
     if y.shape != (X.shape[0],):
         raise ValueError(f"{fn}: y must have shape (N,) = ({X.shape[0]},); got y.shape={y.shape}")
+    require_examples(fn, "X", X)
+    require_unit_interval(fn, "y", y)
     b = as_float_array(fn, "b", b)  # refuses strings and None, like every other input
     if b.ndim != 0:
         raise ValueError(f"{fn}: b must be a scalar; got b.shape={b.shape}")

@@ -21,20 +21,20 @@ def sgd_step(params, grads, lr):
     -------
     list of Dense(W - lr * dW, b - lr * db)
     """
-    lr = require_positive("sgd_step", "lr", lr)
+    lr = require_positive("sgd_step", "lr", lr)  # a Python float: float32 params stay float32
     params = _check_params("sgd_step", params)
-    grads = _check_params("sgd_step", grads)
+    grads = _check_params("sgd_step", grads, "grads")
     if len(params) != len(grads):
         raise ValueError(
             f"sgd_step: need one gradient per layer; got {len(grads)} grads for {len(params)} layers"
         )
     new_params = []
     for i, (p, g) in enumerate(zip(params, grads, strict=True)):
-        for name, value, grad in (("W", p.W, g.W), ("b", p.b, g.b)):
-            if value.shape != grad.shape:
-                raise ValueError(
-                    f"sgd_step: grads[{i}].{'d' + name} must have the shape of params[{i}].{name}; "
-                    f"got {grad.shape} vs {value.shape}"
-                )
+        if g.W.shape != p.W.shape or g.b.shape != p.b.shape:
+            name, value, grad = ("W", p.W, g.W) if g.W.shape != p.W.shape else ("b", p.b, g.b)
+            raise ValueError(
+                f"sgd_step: grads[{i}].d{name} must have the shape of params[{i}].{name}; "
+                f"got {grad.shape} vs {value.shape}"
+            )
         new_params.append(Dense(p.W - lr * g.W, p.b - lr * g.b))
     return new_params

@@ -18,7 +18,7 @@ def _check_rng(fn: str, rng) -> None:
 
 
 def iterate_minibatches(X, y, batch_size, rng):
-    """Yield shuffled mini-batches ``(X_batch, y_batch)`` covering every example once.
+    """Shuffled mini-batches ``(X_batch, y_batch)`` covering every example once.
 
     Parameters
     ----------
@@ -26,9 +26,11 @@ def iterate_minibatches(X, y, batch_size, rng):
     batch_size : int >= 1; the last batch holds the N % batch_size leftovers, if any
     rng : np.random.Generator, used for one permutation per call
 
-    Yields
-    ------
-    X_batch : (B, D), y_batch : (B,) or (B, K), with B = batch_size except maybe the last
+    Returns
+    -------
+    a generator of ``(X_batch, y_batch)``: X_batch (B, D), y_batch (B,) or (B, K), with
+    B = batch_size except maybe for the last. Bad arguments raise at once, at the call,
+    not at the first batch.
     """
     _check_rng("iterate_minibatches", rng)
     batch_size = require_int("iterate_minibatches", "batch_size", batch_size, 1)
@@ -39,6 +41,11 @@ def iterate_minibatches(X, y, batch_size, rng):
             "iterate_minibatches: X and y must have the same number of rows; "
             f"got X.shape={X.shape}, y.shape={y.shape}"
         )
+    return _minibatches(X, y, batch_size, rng)
+
+
+def _minibatches(X, y, batch_size, rng):
+    """The generator behind :func:`iterate_minibatches`, which checked the arguments."""
     order = rng.permutation(len(X))  # shuffle so each batch is a fair sample
     for start in range(0, len(X), batch_size):
         idx = order[start : start + batch_size]

@@ -1,10 +1,12 @@
-"""check(), check_answer() and the judge they share: known-wrong functions are caught, with the right words."""
+"""check(), check_answer() and the judge they share: known-wrong functions are caught, with the right
+words."""
 
 import numpy as np
 import pytest
 
 from nnlib import Dense, check, check_answer, hint, yours_or_reference
-from nnlib.exercises import EXERCISES, Case, get_exercise
+from nnlib.check import judge_case
+from nnlib.exercises import EXERCISES, Case, Exercise, Mistake, get_exercise
 from nnlib.judge import OutputError, compare_flat, diagnose, flatten_output
 
 
@@ -99,7 +101,8 @@ def test_yours_or_reference(capsys):
     assert capsys.readouterr().out == ""
     fallback = yours_or_reference("dense_preactivation", lambda X, W, b: X @ W)
     assert fallback is ex.reference
-    assert capsys.readouterr().out == "(using nnlib's reference dense_preactivation until yours passes check)\n"
+    notice = "(using nnlib's reference dense_preactivation until yours passes check)\n"
+    assert capsys.readouterr().out == notice
 
 
 def test_hint_levels(capsys):
@@ -195,3 +198,132 @@ def test_diagnose_batch_factor():
     assert "N = 8 times too large" in diagnose(exp, {"": exp[""] * 8}, "", batch_size=8)
     assert "N = 8 times too small" in diagnose(exp, {"": exp[""] / 8}, "", batch_size=8)
     assert diagnose(exp, {"": exp[""] + np.array([0.0, 0.1, 0.0])}, "") == ""
+
+
+def test_calling_another_unwritten_exercise_is_named(capsys):
+    def preactivation(x, w, b):
+        raise NotImplementedError("Exercise preactivation: return the float w·x + b")
+
+    def dense_preactivation(X, W, b):
+        return np.array([[preactivation(x, w, bj) for w, bj in zip(W.T, b, strict=True)] for x in X])
+
+    result, out = run(dense_preactivation, capsys)
+    assert not result
+    assert "calls preactivation, which is not implemented yet" in out
+    assert "from nnlib import preactivation" in out
+
+
+@pytest.mark.parametrize("seed", [0, 4, 5, 7, 10, 31415926])
+def test_cases_generate_and_the_reference_passes_for_any_grading_seed(seed):
+    """Instructors choose the grader's hidden seed: every seed must give valid cases."""
+    from nnlib.check import run_checks
+
+    for ex in EXERCISES.values():
+        result = run_checks(ex, ex.reference, ex.cases(seed=seed, hidden=True))
+        assert result, f"{ex.id} with seed {seed}: {result.failure}"
+
+
+# -- naming known mistakes (Exercise.mistakes) ------------------------------------------------
+
+
+def _toy(reference, *mistakes, **kwargs):
+    return Exercise(id="toy", lesson="00", task="t", reference=reference, make_cases=lambda rng: [],
+                    hints=("a", "b", "c"), mistakes=mistakes, **kwargs)
+
+
+def _cause(ex, received, *args):
+    """The "likely cause" judge_case gives for ``received`` on the case ``args``; None when it passes."""
+    failure = judge_case(ex, Case("c", args), flatten_output(received))
+    return failure and failure.hint
+
+
+def test_a_mistake_reproducing_the_whole_result_beats_one_agreeing_where_it_is_first_wrong():
+    ex = _toy(lambda x: (x, 2 * x),
+              Mistake("dx negated, dy off by one", lambda x: (-x, 2 * x + 1)),
+              Mistake("both negated", lambda x: (-x, -2 * x)))
+    x = np.arange(1.0, 4.0)
+    assert _cause(ex, (x, 2 * x), x) is None
+    assert _cause(ex, (-x, -2 * x), x) == "both negated"  # the whole result, though second in the list
+    assert _cause(ex, (-x, 5 * x), x) == "dx negated, dy off by one"  # the first to agree at output[0]
+    assert _cause(ex, (x, 4 * x), x) == "every value is doubled: is a term counted twice?"  # generic
+
+
+def test_a_mistake_that_raises_on_a_case_is_skipped():
+    def crash(x):
+        raise IndexError("boom")
+
+    x = np.ones(3)
+    assert _cause(_toy(lambda x: x, Mistake("crash", crash)), np.zeros(3), x) == (
+        "your result is all zeros: was the value never accumulated or returned?")
+    assert _cause(_toy(lambda x: x, Mistake("crash", crash), Mistake("zeroed", np.zeros_like)),
+                  np.zeros(3), x) == "zeroed"
+
+
+def test_a_mistake_that_gives_the_right_answer_on_the_case_is_not_named():
+    x = np.array([1.0, 2.0, 3.0])  # np.abs(x) == x here: the mistake is harmless on this case
+    ex = _toy(lambda x: x, Mistake("abs", np.abs))
+    assert _cause(ex, x * (1 + 5e-7), x) == ""  # within the mistake's tolerance, but abs is not the cause
+    # ... nor at the part where the result is first wrong, when the rest of its output differs
+    ex = _toy(lambda x: (x, x), Mistake("second doubled", lambda x: (x, 2 * x)))
+    assert _cause(ex, (x * (1 + 5e-7), 3 * x), x) == ""
+
+
+def test_float32_results_are_compared_and_matched_with_a_float32_tolerance():
+    x32 = np.array([0.1, 2.0, -3.0], dtype=np.float32)
+    close = x32 * np.float32(1 + 3e-6)
+    assert compare_flat({"": x32}, {"": close}, 1e-7, 1e-10) is None  # float32 rounding, not a bug
+    assert compare_flat({"": x32.astype(float)}, {"": close.astype(float)}, 1e-7, 1e-10) is not None
+    assert compare_flat({"": x32}, {"": x32 * np.float32(1.001)}, 1e-7, 1e-10) is not None
+    # a mistake written in float64 still names a float32 result that rounds differently
+    ex = _toy(lambda x: x, Mistake("tripled", lambda x: 3 * x.astype(np.float64)))
+    assert _cause(ex, (3 * x32) * np.float32(1 + 3e-6), x32) == "tripled"
+
+
+def test_mistakes_run_on_copies_with_the_case_kwargs_and_floating_point_errors_ignored():
+    def mutating(x, scale=1.0):
+        x *= 2 * scale
+        return x / np.zeros_like(x) * 0 + x  # NaN everywhere, without a warning or an error
+
+    x = np.ones(2)
+    ex = _toy(lambda x, scale=1.0: x * scale, Mistake("mutating", mutating))
+    failure = judge_case(ex, Case("c", (x,), {"scale": 3.0}), {"": np.full(2, np.nan)})
+    assert failure.hint == "mutating" and np.all(x == 1)
+
+
+def test_an_exercise_cannot_have_both_verify_and_mistakes():
+    with pytest.raises(ValueError, match="give one or the other"):
+        _toy(lambda x: x, Mistake("m", abs), verify=lambda case, received: None)
+
+
+# -- the judge's generic causes ----------------------------------------------------------------
+
+
+def test_a_single_number_expected_and_an_array_received():
+    assert diagnose({"": np.asarray(1.5)}, {"": np.ones(3)}, "") == (
+        "expected a single number, got an array of shape (3,): reduce it (np.mean?)")
+
+
+def test_a_single_number_almost_right_is_a_near_miss_and_never_a_constant_factor():
+    exp = {"": np.asarray(2.0)}
+    assert diagnose(exp, {"": np.asarray(2.0001)}, "").startswith("almost right: a small epsilon")
+    assert diagnose({"": np.asarray(0.0)}, {"": np.asarray(1e-7)}, "").startswith("almost right")
+    assert diagnose(exp, {"": np.asarray(2.5)}, "") == ""
+    assert diagnose(exp, {"": np.asarray(-2.0)}, "") == "every value has the wrong sign"
+
+
+@pytest.mark.parametrize(
+    ("received", "cause"),
+    [
+        ([np.ones((2, 3)), np.ones((3, 1))], "you returned one array per layer"),
+        ([(np.ones((2, 3)), np.ones(3)), (np.ones((3, 1)), np.ones(1))], "not a plain tuple or list"),
+        ([Dense(np.ones((2, 3)), np.ones(3))], "expected one Dense per layer (2 layers), got 1"),
+    ],
+)
+def test_a_list_of_dense_with_the_wrong_containers_is_named(received, cause):
+    layers = [Dense(np.zeros((2, 3)), np.zeros(3)), Dense(np.zeros((3, 1)), np.zeros(1))]
+    for expected, got in ((layers, received), ((1.0, layers), (1.0, received))):  # also inside a tuple
+        expected, got = flatten_output(expected), flatten_output(got)
+        mismatch = compare_flat(expected, got, 1e-7, 1e-10)
+        assert cause in diagnose(expected, got, mismatch.path)
+        assert diagnose(expected, expected, "[9].W") == ""  # the right containers: nothing to name
+
