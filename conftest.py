@@ -5,12 +5,16 @@ Equivalent to ``pytest --nbval --nbval-current-env --nbval-cell-timeout=60
 ``addopts`` so that ``pytest -p no:nbval`` (unit tests only) keeps working.
 """
 
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).parent
 
 
 def pytest_configure(config):
+    from nnlib.course import KERNEL_ENV
+
+    os.environ.update(KERNEL_ENV)  # kernels started by nbval and the course tests inherit it
     if not config.pluginmanager.hasplugin("nbval"):
         return
     option = config.option
@@ -25,4 +29,4 @@ def pytest_configure(config):
 
 def pytest_ignore_collect(collection_path, config):
     # lessons/ hold unsolved exercises: they are tested by tests/test_course.py, not by nbval
-    return "lessons" in collection_path.parts and collection_path.suffix == ".ipynb" or None
+    return ("lessons" in collection_path.parts and collection_path.suffix == ".ipynb") or None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _build_lessons(args) -> int:
@@ -66,6 +67,49 @@ def _doctor(args) -> int:
     return 0 if all(f.ok for f in findings) else 1
 
 
+def _grade(args) -> int:
+    import json
+    from pathlib import Path
+
+    from nnlib.grader import format_report, grade_paths, report_json
+
+    if not any(Path(p).exists() for p in args.paths):
+        print(f"grade: no such file or folder: {', '.join(args.paths)}", file=sys.stderr)
+        return 2
+    progress, done = None, []
+    if sys.stderr.isatty():
+        def progress(sub):
+            done.append(sub)
+            print(f"\rgraded {len(done)} ...", end="", file=sys.stderr, flush=True)
+    try:
+        report = grade_paths(args.paths, lesson=args.lesson, jobs=args.jobs, timeout=args.timeout,
+                             memory_mb=args.memory, seed=args.seed, partial_credit=args.partial_credit,
+                             progress=progress)
+    except ValueError as err:
+        print(f"grade: {err}", file=sys.stderr)
+        return 2
+    if progress is not None:
+        print("\r", end="", file=sys.stderr)
+    print(format_report(report), end="")
+    if args.json:
+        text = json.dumps(report_json(report), indent=1) + "\n"
+        if args.json == "-":
+            sys.stdout.write(text)
+        else:
+            with open(args.json, "w", encoding="utf-8") as f:
+                f.write(text)
+    return 0
+
+
+def _export_html(args) -> int:
+    from nnlib.course import find_root
+    from nnlib.export import export_html
+
+    pages = export_html(find_root(), Path(args.output), solutions=args.solutions)
+    print(f"wrote {len(pages)} pages to {args.output}/ (open {Path(args.output) / 'index.html'})")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnlib", description="Neural networks from the neuron up: course tools"
@@ -85,12 +129,41 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("doctor", help="check that this machine is ready for the course")
     p.set_defaults(run=_doctor)
+
+    p = sub.add_parser("grade", help="grade learners' notebooks in sandboxed processes",
+                       description="Grade notebooks: each exercise runs in its own sandboxed process on "
+                                   "hidden cases; results are judged outside it. A folder holds one "
+                                   "notebook per learner or one folder per learner.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a notebook, several, or folders of submissions")
+    p.add_argument("--json", metavar="FILE",
+                   help="also write a JSON report (Gradescope fields); - for stdout")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="notebooks graded at once (default: CPUs)")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                   help="seconds of wall-clock and CPU time per exercise (default 10)")
+    p.add_argument("--lesson", metavar="NN", help="grade every notebook as lesson NN (default: inferred)")
+    p.add_argument("--memory", type=int, default=1536, metavar="MB",
+                   help="memory limit per exercise process (default 1536)")
+    p.add_argument("--seed", type=int, default=None, metavar="N",
+                   help="seed of the hidden cases (default: nnlib's; pick your own to keep it private)")
+    p.add_argument("--partial-credit", action="store_true",
+                   help="score an exercise by the fraction of cases passed (default: all or nothing)")
+    p.set_defaults(run=_grade)
+
+    p = sub.add_parser("export-html", help="render the executed notebooks to a static HTML site")
+    p.add_argument("--solutions", action="store_true", help="include the exercise solutions")
+    p.add_argument("--output", default="site", help="folder to write (default: site)")
+    p.set_defaults(run=_export_html)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except FileNotFoundError as err:  # e.g. run outside the course checkout: one line, not a traceback
+        print(f"nnlib {args.command}: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -183,9 +183,19 @@ def _scrub_outputs(nb) -> None:
     nb.metadata.pop("widgets", None)
 
 
+#: Environment of the kernels that run notebooks: one BLAS thread. On a busy 2-core machine a
+#: multithreaded BLAS makes small matrix products a hundred times slower, and results of
+#: reductions can depend on the thread count.
+KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def execute_notebook(path: Path, timeout: float = 120) -> float:
     """Run a notebook top to bottom in a fresh kernel, save its outputs, return the seconds taken."""
+    import os
+
     from nbclient import NotebookClient
+
+    os.environ.update(KERNEL_ENV)  # the kernel inherits this process's environment
 
     nb = nbformat.read(path, as_version=4)
     metadata = json.loads(json.dumps(nb.metadata))  # keep the committed metadata as it is

@@ -53,6 +53,19 @@ def _arg_name(i: int) -> str:
     return f"arg{i + 1}"
 
 
+class Mistake(NamedTuple):
+    """A mistake learners make, re-enacted, for ``Exercise.mistakes``.
+
+    Attributes
+    ----------
+    cause : what went wrong and how to fix it, printed as "likely cause: <cause>"
+    fn : the wrong implementation; takes the exercise's arguments
+    """
+
+    cause: str
+    fn: Callable
+
+
 @dataclass(frozen=True)
 class Exercise:
     """Everything needed to check one exercise.
@@ -72,8 +85,17 @@ class Exercise:
     verify : optional ``verify(case, received_flat) -> message or None`` for
         exercises without a unique answer (random init, shuffling); replaces the
         comparison with the reference
+    mistakes : known wrong implementations (:class:`Mistake`), most likely first. When a
+        result differs from the reference's, the likely cause is that of the first mistake
+        that reproduces the whole result, else of the first that agrees with it where it is
+        first wrong (and is wrong there too), else the judge's generic diagnosis.
+        Exercises with ``verify`` name their mistakes themselves
     hidden_cases : optional rng -> extra cases that only the grader runs
     materialize : the result is an iterator (a generator of batches): list it first
+    strict_float : run the learner's function with numpy's floating-point overflow, invalid
+        results and division by zero raising FloatingPointError (underflow stays allowed), so
+        that a formula which overflows on its way to a right answer (``1 / (1 + np.exp(-z))``
+        at z = -1000) fails, on the learner's own line
     """
 
     id: str
@@ -87,8 +109,15 @@ class Exercise:
     rtol: float = 1e-7
     atol: float = 1e-10
     verify: Callable | None = None
+    mistakes: tuple[Mistake, ...] = ()
     hidden_cases: Callable[[np.random.Generator], list[Case]] | None = None
     materialize: bool = False
+    strict_float: bool = False
+
+    def __post_init__(self):
+        if self.verify is not None and self.mistakes:
+            raise ValueError(f"exercise {self.id!r}: mistakes are named by the comparison with the "
+                             "reference, which verify replaces; give one or the other")
 
     def cases(self, seed: int = CHECK_SEED, hidden: bool = False) -> list[Case]:
         """The cases for ``seed``; with ``hidden``, also the grader-only edge cases."""

@@ -77,7 +77,7 @@ def jupyterlab(browser, tmp_path_factory):
     }.items():
         (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
         (settings / f"{plugin}.jupyterlab-settings").write_text(json.dumps(values))
-    log = open(work / "jupyterlab.log", "wb")  # noqa: SIM115 (closed in teardown)
+    log = open(work / "jupyterlab.log", "wb")
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(work / "config"), "JUPYTER_RUNTIME_DIR": str(work / "rt")}
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",

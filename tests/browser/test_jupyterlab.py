@@ -55,7 +55,8 @@ def test_lesson_runs_in_jupyterlab(browser, jupyterlab, name, check_line, has_sl
 
         text = page.locator(".jp-Notebook").inner_text()
         assert "Traceback (most recent call last)" not in text
-        assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count() == 0
+        errors = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']"
+        assert page.locator(errors).count() == 0
         assert check_line in text  # check() printed its line
         assert page.locator(".jupyter-widgets").count() > 0  # a widget rendered
 

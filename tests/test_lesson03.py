@@ -1,0 +1,359 @@
+"""Lesson 03 (forward propagation): the checks catch realistic mistakes with the right message."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # must come before pyplot is imported
+
+import matplotlib.pyplot as plt
+import nbformat
+import numpy as np
+import pytest
+from matplotlib.patches import FancyBboxPatch
+
+from nnlib import ACTIVATIONS, Dense, DenseCache, check, check_answer, init_mlp, xor
+from nnlib.exercises import EXERCISES, QUESTIONS
+from nnlib.layers import dense_forward as ref_dense_forward
+from nnlib.widgets.decision_regions import (
+    draw_forward_shapes,
+    network_predict,
+    plot_network_regions,
+    xor_playground,
+)
+
+IDS = ("dense_forward", "mlp_forward")
+SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "03_forward_propagation.ipynb"
+
+#: The lesson's hand-picked XOR network: h1 = relu(x1 + x2), h2 = relu(x1 + x2 - 1), out = h1 - 2 h2 - 0.5
+HAND_XOR = [Dense(np.ones((2, 2)), np.array([0.0, -1.0])), Dense(np.array([[1.0], [-2.0]]), np.array([-0.5]))]
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def run(exercise_id, fn, capsys):
+    result = check(exercise_id, fn)
+    return result, capsys.readouterr().out
+
+
+def not_implemented(*args, **kwargs):
+    raise NotImplementedError("Exercise: ...")
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def test_lesson03_registers_its_exercises_and_question():
+    assert {ex.id for ex in EXERCISES.values() if ex.lesson == "03"} == set(IDS)
+    assert "q03_1" in QUESTIONS
+    assert set(EXERCISES["mlp_forward"].prerequisites) >= {"dense_forward", "Dense"}
+    assert {"ACTIVATIONS", "DenseCache"} <= set(EXERCISES["dense_forward"].prerequisites)
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_reference_passes(exercise_id, capsys):
+    result, out = run(exercise_id, EXERCISES[exercise_id].reference, capsys)
+    assert result, out
+    assert out.strip() == f"{exercise_id}: all {result.total} checks passed"
+
+
+def test_dense_forward_cases_cover_every_activation_and_shape_edge():
+    cases = EXERCISES["dense_forward"].cases()
+    assert {c.args[3] for c in cases} == set(ACTIVATIONS)
+    assert any(c.args[0].shape[0] == 1 for c in cases)  # batch of 1
+    assert any(c.args[1].shape[0] != c.args[1].shape[1] for c in cases)  # non-square W
+    assert any(c.args[0].dtype == np.float32 for c in cases)
+
+
+def test_mlp_forward_cases_cover_depths_and_activations():
+    cases = EXERCISES["mlp_forward"].cases()
+    assert {len(c.args[1]) for c in cases} == {1, 2, 3}
+    assert {c.args[2] for c in cases if len(c.args) > 2} == set(ACTIVATIONS)
+    assert {c.args[3] for c in cases if len(c.args) > 3} == set(ACTIVATIONS)
+    assert any(len(c.args) == 2 for c in cases)  # the defaults
+    assert any(c.args[0].shape[0] == 1 for c in cases)
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_not_implemented_is_reported(exercise_id, capsys):
+    result, out = run(exercise_id, not_implemented, capsys)
+    assert not result
+    assert "not implemented yet" in out
+
+
+# --------------------------------------------------------------------------- known-wrong implementations
+
+
+def _f(name):
+    return ACTIVATIONS[name][0]
+
+
+def dense_no_bias(X, W, b, activation="relu"):
+    Z = X @ W
+    return _f(activation)(Z), DenseCache(X, Z)
+
+
+def dense_transposed(X, W, b, activation="relu"):
+    Z = X @ W.T + b
+    return _f(activation)(Z), DenseCache(X, Z)
+
+
+def dense_no_cache(X, W, b, activation="relu"):
+    return _f(activation)(X @ W + b)
+
+
+def dense_cache_holds_a(X, W, b, activation="relu"):
+    A = _f(activation)(X @ W + b)
+    return A, DenseCache(X, A)
+
+
+def dense_always_relu(X, W, b, activation="relu"):
+    Z = X @ W + b
+    return np.maximum(Z, 0), DenseCache(X, Z)
+
+
+def dense_plain_tuple_cache(X, W, b, activation="relu"):
+    Z = X @ W + b
+    return _f(activation)(Z), (X, Z)
+
+
+def mlp_hidden_on_output(X, params, hidden="relu", output="identity"):
+    A, caches = X, []
+    for W, b in params:
+        A, cache = ref_dense_forward(A, W, b, hidden)
+        caches.append(cache)
+    return A, caches
+
+
+def mlp_no_bias(X, params, hidden="relu", output="identity"):
+    A, caches = X, []
+    for i, (W, _b) in enumerate(params):
+        Z = A @ W
+        caches.append(DenseCache(A, Z))
+        A = _f(output if i == len(params) - 1 else hidden)(Z)
+    return A, caches
+
+
+def mlp_no_caches(X, params, hidden="relu", output="identity"):
+    A = X
+    for i, (W, b) in enumerate(params):
+        A, _ = ref_dense_forward(A, W, b, output if i == len(params) - 1 else hidden)
+    return A
+
+
+def mlp_last_cache_only(X, params, hidden="relu", output="identity"):
+    A = X
+    for i, (W, b) in enumerate(params):
+        A, cache = ref_dense_forward(A, W, b, output if i == len(params) - 1 else hidden)
+    return A, [cache]
+
+
+def mlp_skips_last_layer(X, params, hidden="relu", output="identity"):
+    A, caches = X, []
+    for W, b in params[:-1]:
+        A, cache = ref_dense_forward(A, W, b, hidden)
+        caches.append(cache)
+    return A, caches
+
+
+def mlp_transposed(X, params, hidden="relu", output="identity"):
+    A, caches = X, []
+    for i, (W, b) in enumerate(params):
+        A, cache = ref_dense_forward(A, W.T, b, output if i == len(params) - 1 else hidden)
+        caches.append(cache)
+    return A, caches
+
+
+WRONG = {
+    "dense_forward": [
+        ("forgets the bias", dense_no_bias, ["case 1", "output[0]: first mismatch"]),
+        ("transposed W", dense_transposed, ["raised ValueError", "in your code", "X @ W.T + b"]),
+        ("returns A instead of (A, cache)", dense_no_cache,
+         ["expected a structure with parts ['[0]', '[1].X', '[1].Z'], got a single array or number"]),
+        ("cache holds A instead of Z", dense_cache_holds_a, ["output[1].Z: first mismatch"]),
+        ("ignores the activation name", dense_always_relu,
+         ['activation="sigmoid"', "output[0]: first mismatch"]),
+        ("a plain tuple instead of DenseCache", dense_plain_tuple_cache, ["the result has no part '[1].X'"]),
+    ],
+    "mlp_forward": [
+        ("hidden activation on the output layer", mlp_hidden_on_output,
+         ['case 1 \'1 layer, hidden="relu", output="identity"', "output[0]: first mismatch"]),
+        ("forgets the biases", mlp_no_bias, ["output[0]: first mismatch"]),
+        ("returns only the output", mlp_no_caches, ["expected a structure with parts"]),
+        ("keeps only the last cache", mlp_last_cache_only, ["case 2", "the result has no part '[1][1].X'"]),
+        ("skips the last layer", mlp_skips_last_layer, ["case 1", "the result has no part '[1][0].X'"]),
+        ("transposed W", mlp_transposed, ["raised ValueError", "W.shape"]),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "label", "fn", "fragments"),
+    [(ex_id, label, fn, fragments) for ex_id, wrongs in WRONG.items() for label, fn, fragments in wrongs],
+    ids=[f"{ex_id}-{label}" for ex_id, wrongs in WRONG.items() for label, _, _ in wrongs],
+)
+def test_known_wrong_implementation_is_caught(exercise_id, label, fn, fragments, capsys):
+    result, out = run(exercise_id, fn, capsys)
+    assert not result, f"{label} passed check"
+    for fragment in fragments:
+        assert fragment in out, f"{label}: {fragment!r} not in\n{out}"
+    assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_at_least_four_known_wrong_implementations(exercise_id):
+    assert len(WRONG[exercise_id]) >= 4
+
+
+def test_mlp_forward_may_use_the_learners_own_dense_forward(capsys):
+    def mlp(X, params, hidden="relu", output="identity"):
+        A, caches = X, []
+        for i, (W, b) in enumerate(params):
+            f = ACTIVATIONS[output if i == len(params) - 1 else hidden][0]
+            Z = A @ W + b
+            caches.append(DenseCache(A, Z))
+            A = f(Z)
+        return A, caches
+
+    assert run("mlp_forward", mlp, capsys)[0]
+
+
+# --------------------------------------------------------------------------- concept question
+
+
+def test_question_right_answer_is_the_parameter_count(capsys):
+    sizes = (784, 128, 10)
+    count = sum(d_in * d_out + d_out for d_in, d_out in itertools.pairwise(sizes))
+    assert f"{count:,}" == "101,770"
+    assert check_answer("q03_1", "b")
+    assert capsys.readouterr().out.startswith("q03_1: correct.")
+
+
+@pytest.mark.parametrize(("choice", "why"), [("a", "biases"), ("c", "32 times"), ("d", "neurons")])
+def test_question_wrong_answers_explain_why(choice, why, capsys):
+    assert not check_answer("q03_1", choice)
+    out = capsys.readouterr().out
+    assert out.startswith("q03_1: not quite.")
+    assert QUESTIONS["q03_1"].feedback[choice] in out
+    assert why in out
+
+
+# --------------------------------------------------------------------------- the notebook's hints
+
+
+def _norm(text):
+    return re.sub(r"\s+", " ", text.replace("`", "")).strip()
+
+
+@pytest.fixture(scope="module")
+def solution_cells():
+    if not SOLUTION.exists():
+        pytest.skip("solution notebook not built")
+    return {cell.get("id"): cell for cell in nbformat.read(SOLUTION, as_version=4).cells}
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_notebook_hints_are_the_registry_hints(exercise_id, solution_cells):
+    assert solution_cells[f"check-{exercise_id}"].source == f'check("{exercise_id}", {exercise_id})'
+    hints = solution_cells[f"hints-{exercise_id}"].source
+    for hint in EXERCISES[exercise_id].hints:
+        assert _norm(hint) in _norm(hints)
+
+
+# --------------------------------------------------------------------------- figures and widget
+
+
+def test_hand_picked_weights_solve_xor():
+    X, y = xor()
+    np.testing.assert_array_equal(network_predict(HAND_XOR)(X), y)
+
+
+def test_random_networks_of_the_lesson_do_not_solve_xor():
+    X, y = xor()
+    for sizes in ([2, 2, 1], [2, 8, 1], [2, 16, 16, 1]):
+        predicted = network_predict(init_mlp(sizes, np.random.default_rng(1)))(X)
+        assert np.sum(predicted == y) < 4, sizes
+
+
+def test_network_predict_uses_argmax_for_several_outputs():
+    params = [Dense(np.array([[1.0, -1.0], [0.0, 0.0]]), np.zeros(2))]
+    np.testing.assert_array_equal(network_predict(params)(np.array([[2.0, 0.0], [-2.0, 0.0]])), [0, 1])
+
+
+def test_draw_forward_shapes_draws_one_box_per_array():
+    ax = draw_forward_shapes((2, 4, 1))
+    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    assert len(boxes) == 2 * 2 + 1 + 2  # X, Z and A per layer, W/b per layer
+    texts = " ".join(t.get_text() for t in ax.texts)
+    for shape in ("(N, 2)", "(N, 4)", "(N, 1)", "(2, 4)", "(4,)", "(4, 1)", "(1,)", "relu", "identity"):
+        assert shape in texts
+    single = " ".join(t.get_text() for t in draw_forward_shapes((3, 2), output="relu").texts)
+    assert "$W$ (3, 2)" in single and "^{(1)}" not in single  # one layer: plain Z = XW + b
+
+
+def test_draw_forward_shapes_rejects_a_single_width():
+    with pytest.raises(ValueError, match="at least 2 widths"):
+        draw_forward_shapes((3,))
+
+
+def test_plot_network_regions_titles_the_accuracy_and_draws_unit_lines():
+    X, y = xor()
+    ax = plot_network_regions(HAND_XOR, X, y, title="hand-picked")
+    assert ax.get_title() == "hand-picked: 4 of 4 correct"
+    dashed = [line for line in ax.lines if line.get_linestyle() == "--"]
+    assert len(dashed) == 2  # one per hidden unit
+    # h2's line: x1 + x2 - 1 = 0 passes through (0, 1) and (1, 0)
+    xs, ys = dashed[1].get_data()
+    np.testing.assert_allclose(xs + ys, 1.0)
+
+
+def test_plot_network_regions_rejects_non_2d_data():
+    with pytest.raises(ValueError, match="2-D data"):
+        plot_network_regions(HAND_XOR, np.zeros((4, 3)), np.zeros(4, dtype=int))
+
+
+def test_xor_playground_redraws_when_a_slider_moves():
+    box = xor_playground(HAND_XOR)
+    out, readout = box.children[0].children[1], box.children[1]
+    assert "4 of 4 correct" in readout.value and "solved" in readout.value
+    first_png = out.outputs[0]["data"]["image/png"]
+
+    box.sliders["b2[0]"].value = 0.8  # every output > 0: class 1 everywhere
+    assert "+0.80, +1.80, +1.80, +0.80" in readout.value
+    assert "2 of 4 correct" in readout.value
+    assert out.outputs[0]["data"]["image/png"] != first_png
+    assert len(out.outputs) == 1
+    assert plt.get_fignums() == []
+
+
+def test_xor_playground_hidden_dropdown_and_learner_forward():
+    calls = []
+
+    def forward(X, params, hidden, output):
+        calls.append(hidden)
+        from nnlib.mlp import mlp_forward
+
+        return mlp_forward(X, params, hidden, output)
+
+    box = xor_playground(HAND_XOR, forward=forward)
+    dropdown = box.children[0].children[0].children[1].children[-1]
+    dropdown.value = "tanh"
+    assert calls[-1] == "tanh"
+    # a tanh solution within the sliders' range: h = tanh(2s - 1), tanh(2s - 3); out = h1 - h2 - 1
+    for name, value in {"W1[0,0]": 2, "W1[0,1]": 2, "W1[1,0]": 2, "W1[1,1]": 2, "b1[0]": -1, "b1[1]": -3,
+                        "W2[0,0]": 1, "W2[1,0]": -1, "b2[0]": -1}.items():
+        box.sliders[name].value = value
+    assert "4 of 4 correct" in box.children[1].value
+
+
+def test_xor_playground_rejects_other_shapes():
+    with pytest.raises(ValueError, match="2-2-1 network"):
+        xor_playground(init_mlp([2, 3, 1], np.random.default_rng(0)))

@@ -1,0 +1,363 @@
+"""Lesson 05, the chain rule: check() names the usual mistakes; the backprop stepper is right and redraws."""
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+from nnlib import Value, check, check_answer
+from nnlib.check import judge_case
+from nnlib.exercises import get_exercise, get_question
+from nnlib.exercises.lesson05 import (
+    _F_GRADIENTS_MISTAKES,
+    _MAX_MISTAKES,
+    _MULTIPLY_MISTAKES,
+    _NUMERICAL_DERIVATIVE_MISTAKES,
+    f_gradients_reference,
+)
+from nnlib.judge import flatten_output
+
+LESSON_IDS = ("numerical_derivative", "multiply_backward", "max_backward", "f_gradients")
+NOT_IMPLEMENTED = ("not implemented yet (replace the `raise NotImplementedError` line with your code, "
+                   "then run this cell again)")
+
+
+def run(exercise_id, fn, capsys):
+    result = check(exercise_id, fn)
+    return result, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise_id", LESSON_IDS)
+def test_reference_passes_every_case_and_every_hidden_case(exercise_id, capsys):
+    ex = get_exercise(exercise_id)
+    assert ex.lesson == "05"
+    result, out = run(exercise_id, ex.reference, capsys)
+    assert result and out == f"{exercise_id}: all {result.total} checks passed\n"
+    for seed in (7, 8):  # the grader's seeds and extra cases
+        for case in ex.cases(seed=seed, hidden=True):
+            received = flatten_output(ex.reference(*copy.deepcopy(case.args), **dict(case.kwargs)))
+            assert judge_case(ex, case, received) is None, case.name
+
+
+@pytest.mark.parametrize("exercise_id", LESSON_IDS)
+def test_not_implemented_yet(exercise_id, capsys):
+    def stub(*args, **kwargs):
+        raise NotImplementedError(f"Exercise {exercise_id}: ...")
+
+    result, out = run(exercise_id, stub, capsys)
+    assert not result and out == f"{exercise_id}: {NOT_IMPLEMENTED}\n"
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "mistakes"),
+    [("numerical_derivative", _NUMERICAL_DERIVATIVE_MISTAKES), ("multiply_backward", _MULTIPLY_MISTAKES),
+     ("max_backward", _MAX_MISTAKES), ("f_gradients", _F_GRADIENTS_MISTAKES)],
+)
+def test_every_listed_mistake_fails_the_check_with_its_own_cause(exercise_id, mistakes, capsys):
+    for mistake in mistakes:
+        result, out = run(exercise_id, mistake.fn, capsys)
+        assert not result, mistake.cause
+        assert f"likely cause: {mistake.cause}" in out, out
+
+
+# --------------------------------------------------------------------------- #
+# numerical_derivative
+# --------------------------------------------------------------------------- #
+
+
+def one_sided(f, x, h=1e-5):
+    return (f(x + h) - f(x)) / h
+
+
+def divided_by_h(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / h
+
+
+def precedence(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / 2 * h
+
+
+def reversed_difference(f, x, h=1e-5):
+    return (f(x - h) - f(x + h)) / (2 * h)
+
+
+def fixed_step(f, x, h=1e-5):
+    return (f(x + 1e-5) - f(x - 1e-5)) / 2e-5
+
+
+def returns_a_list(f, x, h=1e-5):
+    return [(f(x + h) - f(x - h)) / (2 * h)]
+
+
+def no_h_parameter(f, x):
+    return (f(x + 1e-5) - f(x - 1e-5)) / 2e-5
+
+
+@pytest.mark.parametrize(
+    ("wrong", "fragments"),
+    [
+        (one_sided, ["0 of 6 checks passed", "case 1 'sin at x =",
+                     "likely cause: that is the one-sided difference (f(x + h) - f(x)) / h"]),
+        (divided_by_h, ["likely cause: x + h and x - h are 2h apart: divide by 2 * h, not by h"]),
+        (precedence, ["likely cause: operator precedence: a / 2 * h is (a / 2) * h"]),
+        (reversed_difference, ["likely cause: the difference is the wrong way round"]),
+        (fixed_step, ["case 2 'cubic x³ - 2x + 1 at x = 2, h = 1e-2'",
+                      "likely cause: you ignored the argument h"]),
+        (returns_a_list, ["expected a single array or number, got a list or tuple of 1 item"]),
+        (no_h_parameter, ["raised TypeError", "unexpected keyword argument 'h'"]),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_numerical_derivative_mistakes_are_named(wrong, fragments, capsys):
+    result, out = run("numerical_derivative", wrong, capsys)
+    assert not result
+    for fragment in fragments:
+        assert fragment in out, out
+
+
+def test_numerical_derivative_accepts_equivalent_centered_formulas(capsys):
+    assert run("numerical_derivative", lambda f, x, h=1e-5: (f(x + h) - f(x - h)) / 2 / h, capsys)[0]
+    assert run("numerical_derivative", lambda f, x, h=1e-5: 0.5 * (f(x + h) - f(x - h)) / h, capsys)[0]
+
+
+# --------------------------------------------------------------------------- #
+# multiply_backward
+# --------------------------------------------------------------------------- #
+
+
+def multiply_mutates(dz, x, y):
+    dy = dz * x
+    dz *= y  # in place: on an array this changes the caller's dz
+    return dz, dy
+
+
+@pytest.mark.parametrize(
+    ("wrong", "fragments"),
+    [
+        (lambda dz, x, y: (dz * x, dz * y),
+         ["case 1 'scalars dz = 2, x = 3, y = -4' failed", "output[0]: first mismatch: expected -8, got 6",
+          "likely cause: the inputs are not swapped"]),
+        (lambda dz, x, y: (y, x), ["likely cause: you forgot the upstream gradient"]),
+        (lambda dz, x, y: (dz * y, dz * y),
+         ["likely cause: you returned the same gradient twice: dy = dz * x"]),
+        (lambda dz, x, y: (dz, dz), ["likely cause: that routes dz unchanged like the add gate"]),
+        (lambda dz, x, y: (-dz * y, -dz * x), ["likely cause: every value has the wrong sign"]),
+        (lambda dz, x, y: (np.sum(dz * y), np.sum(dz * x)),
+         ["case 2 'arrays of shape (5,)'", "output[0]: expected shape (5,), got ()"]),
+        (lambda dz, x, y: dz * y, ["expected a structure with parts ['[0]', '[1]'], got a single array"]),
+        (lambda dz, x, y: (np.asarray(dz * y, dtype=float), np.asarray(dz * x, dtype=float)),
+         ["case 7 'float32 stays float32'", "expected dtype float32, got float64"]),
+        (multiply_mutates, ["case 2 'arrays of shape (5,)'", "your function changed its input dz"]),
+    ],
+)
+def test_multiply_backward_mistakes_are_named(wrong, fragments, capsys):
+    result, out = run("multiply_backward", wrong, capsys)
+    assert not result
+    for fragment in fragments:
+        assert fragment in out, out
+
+
+# --------------------------------------------------------------------------- #
+# max_backward
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize(
+    ("wrong", "fragments"),
+    [
+        (lambda dz, x, y: (np.where(x >= y, dz, 0.0), np.where(y >= x, dz, 0.0)),
+         ["case 3 'a tie x = y = 3: the gradient goes to x' failed",
+          "likely cause: on a tie (x == y) you sent dz to both inputs"]),
+        (lambda dz, x, y: (np.where(x > y, dz, 0.0), np.where(y > x, dz, 0.0)),
+         ["case 3 'a tie", "likely cause: on a tie (x == y) x got no gradient"]),
+        (lambda dz, x, y: (np.where(x > y, dz, 0.0), np.where(x > y, 0.0, dz)),
+         ["likely cause: on a tie (x == y) x got no gradient"]),
+        (lambda dz, x, y: ((x >= y) * 1.0, (x < y) * 1.0),
+         ["case 1 'scalars, x wins", "likely cause: you returned the 0/1 mask of the winner"]),
+        (lambda dz, x, y: (dz, dz), ["likely cause: that routes dz to both inputs like the add gate"]),
+        (lambda dz, x, y: (np.where(x >= y, 0.0, dz), np.where(x >= y, dz, 0.0)),
+         ["likely cause: the gradient went to the input that lost"]),
+        (lambda dz, x, y: (np.where(x >= y, dz * x, 0.0), np.where(x >= y, 0.0, dz * y)),
+         ["likely cause: you multiplied dz by the inputs' values"]),
+        (lambda dz, x, y: (x >= y, x < y), ["wrong type: [0] is True, not a number or an array"]),
+        (lambda dz, x, y: ((x >= y).astype(float) * dz, (x < y).astype(float) * dz),
+         ["raised AttributeError", "in your code, line"]),
+    ],
+)
+def test_max_backward_mistakes_are_named(wrong, fragments, capsys):
+    result, out = run("max_backward", wrong, capsys)
+    assert not result
+    for fragment in fragments:
+        assert fragment in out, out
+
+
+# --------------------------------------------------------------------------- #
+# f_gradients: L = (x·y + x)²
+# --------------------------------------------------------------------------- #
+
+
+def q(x, y):
+    return x * y + x
+
+
+@pytest.mark.parametrize(
+    ("wrong", "fragment"),
+    [
+        (lambda x, y: (2 * q(x, y) * y, 2 * q(x, y) * x), "you followed only the one through x·y"),
+        (lambda x, y: (2 * q(x, y), 2 * q(x, y) * x), "you followed only the direct one (+ x)"),
+        (lambda x, y: (y + 1, x), "you forgot the outer derivative dL/dq = 2q"),
+        (lambda x, y: (q(x, y) * (y + 1), q(x, y) * x), "the factor 2 is missing"),
+        (lambda x, y: (2 * q(x, y) * x, 2 * q(x, y) * (y + 1)), "dL/dx and dL/dy are swapped"),
+        (lambda x, y: (2 * q(x, y) * (y + 1), 2 * q(x, y) * y), "∂(x·y)/∂y = x (the other input), not y"),
+        (lambda x, y: 2 * q(x, y) * (y + 1), "expected a structure with parts ['[0]', '[1]']"),
+        (lambda x, y: (Value(x), Value(y)), "wrong type: [0] is a Value"),
+    ],
+)
+def test_f_gradients_mistakes_are_named(wrong, fragment, capsys):
+    result, out = run("f_gradients", wrong, capsys)
+    assert not result
+    assert fragment in out, out
+
+
+def test_f_gradients_reference_is_the_hand_derivation():
+    for x, y in [(2.0, 4.0), (-1.5, 0.5), (0.3, -7.0)]:
+        qq = x * y + x
+        assert f_gradients_reference(x, y) == pytest.approx((2 * qq * (y + 1), 2 * qq * x), rel=1e-12)
+
+
+# --------------------------------------------------------------------------- #
+# the concept question
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize(
+    ("answer", "fragment"),
+    [("a", "as if it were an add gate"), ("c", "forgets to swap"), ("d", "treats every gate as a router")],
+)
+def test_q05_1_wrong_answers_explain_why(answer, fragment, capsys):
+    assert not check_answer("q05_1", answer)
+    out = capsys.readouterr().out
+    assert out.startswith("q05_1: not quite.") and fragment in out
+
+
+def test_q05_1_right_answer(capsys):
+    assert check_answer("q05_1", "B")
+    assert "q05_1: correct." in capsys.readouterr().out
+    assert set(get_question("q05_1").feedback) == {"a", "b", "c", "d"}
+
+
+def test_q05_1_answer_is_what_the_gates_compute():
+    """q = x·y, L = max(q, z) at x = 3, y = -2, z = 1: the answer b is (0, 0, 1)."""
+    x, y, z = Value(3.0), Value(-2.0), Value(1.0)
+    qv = x * y
+    # max(q, z) through Value: z + relu(q - z) equals max(q, z)
+    loss = z + (qv - z).relu()
+    loss.backward()
+    assert (x.grad, y.grad, z.grad) == (0.0, 0.0, 1.0)
+    assert get_question("q05_1").answer == "b"
+
+
+# --------------------------------------------------------------------------- #
+# the backprop stepper
+# --------------------------------------------------------------------------- #
+
+
+def graphs():
+    """Small graphs covering every operation of Value, and a value used three times."""
+    x, y, z, w = Value(2.0, label="x"), Value(-3.0, label="y"), Value(4.0, label="z"), Value(-2.0, label="w")
+    q = x * y
+    q.label = "q"
+    r = q + z
+    r.label = "r"
+    root = r * w
+    root.label = "L"
+    yield "(x*y + z)*w", root, (x, y, z, w)
+    a = Value(3.0, label="x")
+    yield "x*x + x", (a * a + a), (a,)
+    b, c = Value(0.7, label="b"), Value(-1.3, label="c")
+    every = (b * c).tanh() + (b / c).exp() - (b**2).log() + c.sigmoid() * b.relu() - 3
+    yield "every operation", every, (b, c)
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_stepper_gradients_equal_value_backward_and_leave_the_graph_alone(index):
+    from nnlib.widgets.backprop_stepper import backprop_steps
+
+    name, root, leaves = list(graphs())[index]
+    steps = backprop_steps(root)
+    assert all(leaf.grad == 0.0 for leaf in leaves), "backprop_steps must not touch the graph"
+    final = steps[-1].grad
+    root.backward()
+    for leaf in leaves:
+        assert math.isclose(final[id(leaf)], leaf.grad, rel_tol=1e-12, abs_tol=1e-15), (name, leaf.label)
+    phases = [s.phase for s in steps]
+    n_ops = sum(1 for node in root.topological_order() if node._prev)
+    assert phases == ["start"] + ["forward"] * n_ops + ["backward"] * (n_ops + 1)
+
+
+def test_stepper_texts_spell_out_the_chain_rule():
+    from nnlib.widgets.backprop_stepper import backprop_steps
+
+    _, root, _ = next(graphs())
+    texts = [s.text for s in backprop_steps(root)]
+    assert texts[0] == "inputs: x = 2, y = -3, z = 4, w = -2"
+    assert texts[1] == "q = x · y = 2 · (-3) = -6"
+    assert texts[4] == "seed: dL/dL = 1"
+    assert texts[-1] == ("dL/dx = dL/dq · ∂q/∂x = dL/dq · y = (-2) · (-3) = 6\n"
+                         "dL/dy = dL/dq · ∂q/∂y = dL/dq · x = (-2) · 2 = -4")
+
+
+def test_stepper_shows_accumulation_for_a_value_used_twice():
+    from nnlib.widgets.backprop_stepper import backprop_steps
+
+    x = Value(3.0, label="x")
+    qq = x * x
+    qq.label = "q"
+    root = qq + x
+    root.label = "L"
+    last = backprop_steps(root)[-1].text.split("\n")
+    assert last == ["dL/dx += dL/dq · ∂q/∂x = dL/dq · x = 1 · 3 = 3   (dL/dx is now 4)",
+                    "dL/dx += dL/dq · ∂q/∂x = dL/dq · x = 1 · 3 = 3   (dL/dx is now 7)"]
+
+
+def test_stepper_widget_redraws_on_the_slider_and_the_buttons(agg):
+    from nnlib.widgets.backprop_stepper import backprop_stepper
+
+    _, root, _ = next(graphs())
+    box = backprop_stepper(root)
+    prev_button, slider, next_button = box.children[0].children
+    out = box.children[1]
+    first = out.outputs[0]["data"]["image/png"]
+    assert slider.value == 0 and slider.max == 7
+    slider.value = 5
+    fifth = out.outputs[0]["data"]["image/png"]
+    assert len(out.outputs) == 1 and fifth != first
+    next_button.click()
+    assert slider.value == 6 and out.outputs[0]["data"]["image/png"] != fifth
+    for _ in range(5):
+        next_button.click()
+    assert slider.value == 7  # stops at the last step
+    prev_button.click()
+    assert slider.value == 6
+
+
+def test_drawing_functions_draw_and_refuse_bad_arguments(agg):
+    from nnlib.widgets.backprop_stepper import backprop_steps, draw_backprop_step, draw_gate
+
+    _, root, _ = next(graphs())
+    steps = backprop_steps(root)
+    ax = draw_backprop_step(steps, 6)
+    texts = [t.get_text() for t in ax.texts]
+    assert any(t.startswith("dL/d") for t in texts) and ax.get_title() == "step 6 of 7: backward"
+    assert any("grad ?" in t for t in texts) and any("grad -2" in t for t in texts)
+    with pytest.raises(ValueError, match=r"draw_backprop_step: k must be in \[0, 7\]; got k=8"):
+        draw_backprop_step(steps, 8)
+    _, gate_ax = agg.subplots()
+    draw_gate(gate_ax, "max", 2.0, -1.0, 3.0)
+    assert gate_ax.get_title() == "max: the switch"
+    assert {"3", "0"} <= {t.get_text() for t in gate_ax.texts}  # the winner gets 3, the loser 0
+    with pytest.raises(ValueError, match="draw_gate: gate must be one of 'add', 'multiply', 'max'"):
+        draw_gate(gate_ax, "min", 1.0, 2.0, 1.0)
+    with pytest.raises(TypeError, match="backprop_steps: root must be a Value; got float"):
+        backprop_steps(1.0)
