@@ -16,9 +16,10 @@ import itertools
 import textwrap
 from typing import NamedTuple
 
-import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from nnlib.plots import axes_or_new
 
 __all__ = ["LESSONS", "PARTS", "Lesson", "course_map_markdown", "draw_course_map", "get_lesson",
            "part_of", "total_minutes"]
@@ -149,10 +150,7 @@ def draw_course_map(ax: Axes | None = None) -> Axes:
     -------
     matplotlib.axes.Axes
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4), layout="constrained")
-    elif not isinstance(ax, Axes):
-        raise TypeError(f"draw_course_map: ax must be a matplotlib Axes or None; got {type(ax).__name__}")
+    ax = axes_or_new("draw_course_map", ax, figsize=(9, 4))
 
     centres = {}
     for row, (part, numbers) in enumerate(PARTS):

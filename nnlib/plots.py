@@ -71,10 +71,13 @@ _GRID_PADDING = 0.1  # the decision-region grid extends 10% beyond the data on e
 # --------------------------------------------------------------------------- #
 
 
-def _axes_or_new(fn: str, ax) -> Axes:
-    """Return ``ax``, or a fresh Axes on a new small figure when ``ax`` is None."""
+def axes_or_new(fn: str, ax, figsize: tuple[float, float] = _FIGSIZE) -> Axes:
+    """Return ``ax``, or a fresh Axes on a new figure of ``figsize`` when ``ax`` is None.
+
+    Shared by every drawing function of the course (plots, widgets, course map).
+    """
     if ax is None:
-        _, ax = plt.subplots(figsize=_FIGSIZE, layout="constrained")
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
         return ax
     if not isinstance(ax, Axes):
         raise TypeError(
@@ -190,7 +193,7 @@ def plot_decision_regions(
         raise ValueError(f"{fn}: X must be finite; got {int(np.sum(~np.isfinite(X)))} NaN/inf")
     y = _as_class_ids(fn, "y", y, len(X))
     resolution = _check_int(fn, "resolution", resolution, minimum=2)
-    ax = _axes_or_new(fn, ax)
+    ax = axes_or_new(fn, ax)
 
     low, high = X.min(axis=0), X.max(axis=0)
     # A single point (zero span) still gets a visible square around it.
@@ -313,7 +316,7 @@ def plot_history(
                     f"{fn}: log_loss=True needs losses > 0; got history[{key!r}] with "
                     f"min={values.min():g}"
                 )
-    loss_ax = _axes_or_new(fn, ax)
+    loss_ax = axes_or_new(fn, ax)
 
     epochs = np.arange(1, n_epochs + 1)
     # Markers make a short run (even a single epoch) visible; on long runs they clutter.
@@ -533,7 +536,7 @@ def plot_gradient_norms(
         raise ValueError(
             f"{fn}: labels must be a sequence of {n_layers} layer names; got labels={labels!r}"
         )
-    ax = _axes_or_new(fn, ax)
+    ax = axes_or_new(fn, ax)
 
     positions = np.arange(1, n_layers + 1)
     # The G bars of one layer share a slot of width 0.8 centred on the layer number.
@@ -624,7 +627,7 @@ def plot_loss_surface(
             raise ValueError(
                 f"{fn}: current must be a pair (w, loss) of finite numbers; got current={current!r}"
             )
-    ax = _axes_or_new(fn, ax)
+    ax = axes_or_new(fn, ax)
 
     ax.plot(ws, losses, color=CLASS_COLORS[0], linewidth=2)
     if current is not None:

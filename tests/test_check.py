@@ -1,11 +1,13 @@
 """check(), check_answer() and the judge they share: known-wrong functions are caught, with the right
 words."""
 
+import copy
+
 import numpy as np
 import pytest
 
 from nnlib import Dense, check, check_answer, hint, yours_or_reference
-from nnlib.check import judge_case
+from nnlib.check import MISTAKE_ATOL, MISTAKE_RTOL, judge_case
 from nnlib.exercises import EXERCISES, Case, Exercise, Mistake, get_exercise
 from nnlib.judge import OutputError, compare_flat, diagnose, flatten_output
 
@@ -224,6 +226,47 @@ def test_cases_generate_and_the_reference_passes_for_any_grading_seed(seed):
 
 
 # -- naming known mistakes (Exercise.mistakes) ------------------------------------------------
+
+
+@pytest.mark.parametrize("exercise_id", [ex.id for ex in EXERCISES.values()])
+def test_an_untouched_stub_is_not_implemented_yet(exercise_id, capsys):
+    def stub(*args, **kwargs):
+        raise NotImplementedError(f"Exercise {exercise_id}: ...")
+
+    assert not check(exercise_id, stub)
+    out = capsys.readouterr().out
+    assert out.startswith(f"{exercise_id}: not implemented yet") and out.count("\n") == 1, out
+
+
+def _mistake_output(fn, case):
+    try:
+        with np.errstate(all="ignore"):
+            return flatten_output(fn(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs))))
+    except Exception:
+        return None  # this mistake does not apply to this case (it raises)
+
+
+@pytest.mark.parametrize("exercise_id", [ex.id for ex in EXERCISES.values() if ex.mistakes])
+def test_every_registered_mistake_fails_and_is_named_where_it_differs(exercise_id):
+    """Each Mistake of the registry fails check(), and on every case where its output is wrong
+    the judge names it (or an earlier mistake that gives the same output on that case)."""
+    ex = EXERCISES[exercise_id]
+    named = set()
+    for k, mistake in enumerate(ex.mistakes):
+        with np.errstate(all="ignore"):
+            assert not check(ex.id, mistake.fn, quiet=True), f"{ex.id}: mistake {k} passes: {mistake.cause}"
+        for case in ex.cases(hidden=True):
+            received = _mistake_output(mistake.fn, case)
+            failure = None if received is None else judge_case(ex, case, received)
+            if failure is None:
+                continue  # the mistake raises here, or is harmless on this case
+            same = [m.cause for m in ex.mistakes[: k + 1]
+                    if (out := _mistake_output(m.fn, case)) is not None
+                    and compare_flat(out, received, MISTAKE_RTOL, MISTAKE_ATOL) is None]
+            assert failure.hint in same, (case.name, mistake.cause, failure.hint)
+            named.add(k)
+    never = set(range(len(ex.mistakes))) - named
+    assert not never, f"{ex.id}: mistakes never named on any case: {[ex.mistakes[k].cause for k in never]}"
 
 
 def _toy(reference, *mistakes, **kwargs):

@@ -7,8 +7,8 @@ import pytest
 
 from nnlib import ACTIVATIONS, check, check_answer, softmax
 from nnlib.check import judge_case
-from nnlib.exercises import EXERCISES, get_exercise
-from nnlib.judge import compare_flat, flatten_output
+from nnlib.exercises import get_exercise
+from nnlib.judge import flatten_output
 
 LESSON_IDS = ("activation_backward", "dense_backward", "softmax_cross_entropy_backward")
 
@@ -41,14 +41,6 @@ def test_reference_passes_every_case_and_every_hidden_case(exercise_id, capsys):
     for case in ex.cases(seed=7, hidden=True):  # the grader's seeds and extra cases
         received = flatten_output(ex.reference(*copy.deepcopy(case.args)))
         assert judge_case(ex, case, received) is None, case.name
-
-
-@pytest.mark.parametrize("exercise_id", LESSON_IDS)
-def test_not_implemented_yet(exercise_id, capsys):
-    def stub(*args):
-        raise NotImplementedError("Exercise: ...")
-
-    assert_caught(exercise_id, stub, ["not implemented yet"], capsys)
 
 
 def test_cases_cover_every_activation_batch_of_one_and_float32():
@@ -211,37 +203,6 @@ def test_wrong_softmax_ce_backward_is_caught_and_named(wrong, fragments, capsys)
 # --------------------------------------------------------------------------- #
 # the judge names every registered mistake
 # --------------------------------------------------------------------------- #
-
-
-def _outputs(fn, case):
-    try:
-        with np.errstate(all="ignore"):
-            return flatten_output(fn(*copy.deepcopy(case.args)))
-    except Exception:
-        return None
-
-
-def _agrees(a, b):
-    return a is not None and compare_flat(a, b, 1e-5, 1e-6) is None
-
-
-@pytest.mark.parametrize("exercise_id", LESSON_IDS)
-def test_every_known_mistake_is_named_where_it_differs(exercise_id):
-    ex = EXERCISES[exercise_id]
-    mistakes = ex.mistakes
-    named = set()
-    for case in ex.cases(hidden=True):
-        expected = flatten_output(ex.reference(*copy.deepcopy(case.args)))
-        for k, mistake in enumerate(mistakes):
-            received = _outputs(mistake.fn, case)
-            if received is None or _agrees(expected, received):
-                continue  # the mistake does not apply, or is harmless on this case
-            message = verdict(ex, case, received)
-            assert message is not None, (case.name, mistake.cause)
-            same = [m.cause for m in mistakes[: k + 1] if _agrees(_outputs(m.fn, case), received)]
-            assert any(f"likely cause: {cause}" in message for cause in same), (case.name, message)
-            named.add(k)
-    assert named == set(range(len(mistakes)))  # every mistake shows up on some case
 
 
 # --------------------------------------------------------------------------- #

@@ -82,11 +82,6 @@ def test_mlp_backward_bugs_are_named(bug, fragment, capsys):
     assert "likely cause:" in out
 
 
-def test_mlp_backward_not_implemented(capsys):
-    assert not check("mlp_backward", _not_implemented)
-    assert "mlp_backward: not implemented yet" in capsys.readouterr().out
-
-
 def test_the_first_case_has_equal_widths_so_shape_slips_do_not_raise():
     # Passing the wrong dA down raises a shape error on non-square nets: the first case must not.
     first = get_exercise("mlp_backward").cases()[0]

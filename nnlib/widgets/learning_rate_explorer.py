@@ -13,11 +13,11 @@ from __future__ import annotations
 import numbers
 from collections.abc import Mapping
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from nnlib.plots import axes_or_new
 from nnlib.widgets import show_figure
 
 __all__ = [
@@ -86,15 +86,6 @@ def descend_quadratic(w0: float, lr: float, epochs: int) -> np.ndarray:
     return np.array(path)
 
 
-def _axes(fn: str, ax, figsize) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
-        return ax
-    if not isinstance(ax, Axes):
-        raise TypeError(f"{fn}: ax must be a matplotlib Axes or None; got {type(ax).__name__}")
-    return ax
-
-
 def draw_quadratic_path(ws, ax: Axes | None = None, title: str | None = None) -> Axes:
     """Draw L(w) = (w - 3)^2 and the steps w_0 -> w_1 -> ... on it.
 
@@ -114,7 +105,7 @@ def draw_quadratic_path(ws, ax: Axes | None = None, title: str | None = None) ->
     ws = np.asarray(ws, dtype=np.float64)
     if ws.ndim != 1 or ws.size == 0:
         raise ValueError(f"{fn}: ws must be a non-empty 1-D sequence of points; got shape {ws.shape}")
-    ax = _axes(fn, ax, (4, 3))
+    ax = axes_or_new(fn, ax, (4, 3))
     grid = np.linspace(*_VIEW, 200)
     ax.plot(grid, quadratic_loss(grid), color="#222222", linewidth=1.2)
     inside = np.isfinite(ws) & (ws >= _VIEW[0]) & (ws <= _VIEW[1])
@@ -156,7 +147,7 @@ def draw_loss_curves(curves: Mapping[str, object], ax: Axes | None = None, title
     fn = "draw_loss_curves"
     if not isinstance(curves, Mapping) or not curves:
         raise TypeError(f"{fn}: curves must be a non-empty dict label -> losses; got {curves!r:.60}")
-    ax = _axes(fn, ax, (4, 3))
+    ax = axes_or_new(fn, ax, (4, 3))
     colors = ("#1f77b4", "#2ca02c", _PATH_COLOR, "#9467bd", "#ff7f0e")
     for i, (label, losses) in enumerate(curves.items()):
         losses = np.asarray(losses, dtype=np.float64)

@@ -9,27 +9,18 @@ redraws it under sliders for w1, w2, b and a probe point.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
 
+from nnlib.plots import axes_or_new
 from nnlib.widgets import show_figure
 
 __all__ = ["draw_batch_shapes", "draw_neuron_diagram", "draw_neuron_plane", "neuron_playground"]
 
 _HIGHLIGHT = "#ff7f0e"
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-def _new_axes(fn: str, ax, figsize) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
-        return ax
-    if not isinstance(ax, Axes):
-        raise TypeError(f"{fn}: ax must be a matplotlib Axes or None; got {type(ax).__name__}")
-    return ax
 
 
 def _vector(fn: str, name: str, value, size: int | None = None) -> np.ndarray:
@@ -67,7 +58,7 @@ def draw_neuron_diagram(x, w, b, ax: Axes | None = None) -> Axes:
     b = _scalar(fn, "b", b)
     if not 1 <= x.size <= 6:
         raise ValueError(f"{fn}: draw between 1 and 6 inputs; got {x.size}")
-    ax = _new_axes(fn, ax, (5, 2.6))
+    ax = axes_or_new(fn, ax, (5, 2.6))
     z = float(x @ w + b)
 
     node, radius = np.array([3.2, 0.0]), 0.45
@@ -132,7 +123,7 @@ def draw_batch_shapes(n: int = 4, d_in: int = 3, d_out: int = 2, highlight=(1, 0
     row, col = highlight
     if not (0 <= row < n and 0 <= col < d_out):
         raise ValueError(f"{fn}: highlight must index Z of shape ({n}, {d_out}); got {highlight}")
-    ax = _new_axes(fn, ax, (6, 2.4))
+    ax = axes_or_new(fn, ax, (6, 2.4))
     cell, gap, top = 0.4, 0.7, 0.0
     x = 0.0
     _grid(ax, x, top, n, d_in, cell, "X", f"(N, D_in) = ({n}, {d_in})", rows_lit=(row,))
@@ -190,7 +181,7 @@ def draw_neuron_plane(w, b, probe=None, ax: Axes | None = None, extent: float = 
     extent, zlim = _scalar(fn, "extent", extent), _scalar(fn, "zlim", zlim)
     if extent <= 0 or zlim <= 0:
         raise ValueError(f"{fn}: extent and zlim must be > 0; got extent={extent}, zlim={zlim}")
-    ax = _new_axes(fn, ax, (4, 3.4))
+    ax = axes_or_new(fn, ax, (4, 3.4))
 
     ticks = np.linspace(-extent, extent, 201)
     x1, x2 = np.meshgrid(ticks, ticks)
