@@ -163,19 +163,22 @@ def mlp_transposed(X, params, hidden="relu", output="identity"):
 
 WRONG = {
     "dense_forward": [
-        ("forgets the bias", dense_no_bias, ["case 1", "output[0]: first mismatch"]),
+        ("forgets the bias", dense_no_bias,
+         ["case 1", "output[0]: first mismatch", "likely cause: the bias is missing"]),
         ("transposed W", dense_transposed, ["raised ValueError", "in your code", "X @ W.T + b"]),
         ("returns A instead of (A, cache)", dense_no_cache,
          ["expected a structure with parts ['[0]', '[1].X', '[1].Z'], got a single array or number"]),
-        ("cache holds A instead of Z", dense_cache_holds_a, ["output[1].Z: first mismatch"]),
+        ("cache holds A instead of Z", dense_cache_holds_a, ["output[1].Z: first mismatch",
+                                                              "the cache holds A instead of Z"]),
         ("ignores the activation name", dense_always_relu,
-         ['activation="sigmoid"', "output[0]: first mismatch"]),
+         ['activation="sigmoid"', "output[0]: first mismatch", "take f from ACTIVATIONS[activation]"]),
         ("a plain tuple instead of DenseCache", dense_plain_tuple_cache, ["the result has no part '[1].X'"]),
     ],
     "mlp_forward": [
         ("hidden activation on the output layer", mlp_hidden_on_output,
-         ['case 1 \'1 layer, hidden="relu", output="identity"', "output[0]: first mismatch"]),
-        ("forgets the biases", mlp_no_bias, ["output[0]: first mismatch"]),
+         ['case 1 \'1 layer, hidden="relu", output="identity"', "output[0]: first mismatch",
+          "the last layer used the hidden activation"]),
+        ("forgets the biases", mlp_no_bias, ["output[0]: first mismatch", "the biases are missing"]),
         ("returns only the output", mlp_no_caches, ["expected a structure with parts"]),
         ("keeps only the last cache", mlp_last_cache_only, ["case 2", "the result has no part '[1][1].X'"]),
         ("skips the last layer", mlp_skips_last_layer, ["case 1", "the result has no part '[1][0].X'"]),

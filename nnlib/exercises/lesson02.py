@@ -19,7 +19,7 @@ from nnlib.activations import (
     tanh,
     tanh_derivative,
 )
-from nnlib.exercises import Case, Exercise, Question
+from nnlib.exercises import Case, Exercise, Mistake, Question
 
 #: z of the stability cases: exp(±1000) and exp(±1e4) overflow float64 (the limit is about 709.78)
 _HUGE = ((-1e4, -1000.0, -30.0, 0.0), (30.0, 1000.0, 1e4, -745.0))
@@ -90,6 +90,45 @@ def _softmax_cases(rng):
     ]
 
 
+# Conceptual slips that give plain wrong numbers (overflow, dtype and shape slips are
+# reported by check() itself). Stable formulas, so that only the slip differs.
+_SIGMOID_MISTAKES = (
+    Mistake("the sign of the exponent is flipped: this is σ(-z); σ(z) = 1 / (1 + e^(-z)) is near 1 for "
+            "large positive z", lambda z: sigmoid(-z)),
+)
+_TANH_MISTAKES = (
+    Mistake("this is the sigmoid σ(z), which lies in (0, 1); tanh lies in (-1, 1): "
+            "tanh(z) = (e^z - e^(-z)) / (e^z + e^(-z))", sigmoid),
+    Mistake("the 2 inside is missing: tanh(z) = 2 σ(2z) - 1, not 2 σ(z) - 1", lambda z: 2 * sigmoid(z) - 1),
+)
+_RELU_MISTAKES = (
+    Mistake("negative values became positive (|z|?): ReLU replaces them by 0, max(0, z)", np.abs),
+)
+_SOFTMAX_MISTAKES = (
+    Mistake("the exponentials were divided by the sum over the whole array; each row (each slice along "
+            "axis) must sum to 1: exps.sum(axis=axis, keepdims=True)",
+            lambda z, axis=-1: softmax(z.reshape(-1)).reshape(z.shape)),
+    Mistake("softmax was taken along the last axis whatever axis was asked for: pass axis to max and sum",
+            lambda z, axis=-1: softmax(z, axis=-1)),
+)
+_SIGMOID_DERIVATIVE_MISTAKES = (
+    Mistake("this is σ(z) itself, not its slope: σ'(z) = σ(z) (1 - σ(z))", sigmoid),
+    Mistake("1 - σ(z)² is tanh's rule (1 - tanh²); the sigmoid's is σ(z) (1 - σ(z))",
+            lambda z: 1 - sigmoid(z) ** 2),
+    Mistake("s (1 - s) was applied to z itself: compute s = sigmoid(z) first, then s * (1 - s)",
+            lambda z: z * (1 - z)),
+)
+_TANH_DERIVATIVE_MISTAKES = (
+    Mistake("the square is missing: tanh'(z) = 1 - tanh(z)², not 1 - tanh(z)", lambda z: 1 - tanh(z)),
+    Mistake("1 - t² was applied to z itself: compute t = tanh(z) first, then 1 - t * t",
+            lambda z: 1 - z * z),
+)
+_RELU_DERIVATIVE_MISTAKES = (
+    Mistake("negative z gave -1 (np.sign?): the slope of max(0, z) is 0 for z < 0", np.sign),
+    Mistake("this is relu(z) itself, not its slope: 1 where z > 0, else 0", relu),
+)
+
+
 EXERCISES = (
     Exercise(
         id="sigmoid",
@@ -100,6 +139,7 @@ EXERCISES = (
         make_cases=_sigmoid_cases,
         arg_names=("z",),
         rtol=1e-6,  # float32 case
+        mistakes=_SIGMOID_MISTAKES,
         hints=(
             "np.exp(1000) overflows to inf (numpy warns, and check() counts that as a failure), "
             "so never exponentiate a large positive number: only ever call np.exp on -|z|, "
@@ -118,6 +158,7 @@ EXERCISES = (
         make_cases=_tanh_cases,
         arg_names=("z",),
         rtol=1e-6,  # float32 case
+        mistakes=_TANH_MISTAKES,
         hints=(
             "As written, the formula overflows at z = 1000 (e^1000 is inf, and inf / inf is NaN). "
             "Divide the numerator and the denominator by e^|z|, so that only e^(-2|z|) <= 1 remains.",
@@ -133,6 +174,7 @@ EXERCISES = (
         reference=relu,
         make_cases=_relu_cases,
         arg_names=("z",),
+        mistakes=_RELU_MISTAKES,
         hints=(
             "Keep each positive value and replace each negative value by 0. Careful: np.max reduces "
             "an array to its largest entry; you want the elementwise maximum.",
@@ -150,6 +192,7 @@ EXERCISES = (
         make_cases=_softmax_cases,
         arg_names=("z",),
         rtol=1e-6,  # float32 case
+        mistakes=_SOFTMAX_MISTAKES,
         hints=(
             "Softmax is unchanged when the same number is subtracted from every score along the axis: "
             "shift by the max first (z - z.max(...)), so the largest exponent is e^0 = 1 and "
@@ -171,6 +214,7 @@ EXERCISES = (
         arg_names=("z",),
         prerequisites=("sigmoid",),
         rtol=1e-6,  # float32 case
+        mistakes=_SIGMOID_DERIVATIVE_MISTAKES,
         hints=(
             "The sigmoid's derivative can be written with the sigmoid itself, and you have just "
             "written a sigmoid that never overflows: reuse it.",
@@ -188,6 +232,7 @@ EXERCISES = (
         arg_names=("z",),
         prerequisites=("tanh",),
         rtol=1e-6,  # float32 case
+        mistakes=_TANH_DERIVATIVE_MISTAKES,
         hints=(
             "Like the sigmoid's, tanh's derivative is a function of tanh(z) itself, and your tanh "
             "never overflows (1 / cosh(z)**2 is correct on paper, but cosh(1000) overflows).",
@@ -202,6 +247,7 @@ EXERCISES = (
         reference=relu_derivative,
         make_cases=_relu_derivative_cases,
         arg_names=("z",),
+        mistakes=_RELU_DERIVATIVE_MISTAKES,
         hints=(
             "The slope of max(0, z) is 1 for z > 0 and 0 for z < 0. At the kink z = 0 there is no "
             "derivative; by our convention f'(0) = 0, so the test is z > 0, not z >= 0.",

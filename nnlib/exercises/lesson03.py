@@ -4,8 +4,9 @@ import itertools
 
 import numpy as np
 
-from nnlib.exercises import Case, Exercise, Question
-from nnlib.layers import dense_forward
+from nnlib.activations import ACTIVATIONS, relu
+from nnlib.exercises import Case, Exercise, Mistake, Question
+from nnlib.layers import DenseCache, dense_forward
 from nnlib.mlp import Dense, mlp_forward
 
 
@@ -51,6 +52,51 @@ def _mlp_forward_cases(rng):
     ]
 
 
+def _dense_without_bias(X, W, b, activation="relu"):
+    Z = X @ W
+    return ACTIVATIONS[activation][0](Z), DenseCache(X, Z)
+
+
+def _dense_caching_a(X, W, b, activation="relu"):
+    A, _ = dense_forward(X, W, b, activation)
+    return A, DenseCache(X, A)
+
+
+def _dense_always_relu(X, W, b, activation="relu"):
+    Z = X @ W + b
+    return relu(Z), DenseCache(X, Z)
+
+
+def _mlp(X, params, hidden, output, layer=dense_forward):
+    """mlp_forward with a chosen activation per position, for re-enacting mistakes."""
+    A, caches = X, []
+    for i, (W, b) in enumerate(params):
+        A, cache = layer(A, W, b, output if i == len(params) - 1 else hidden)
+        caches.append(cache)
+    return A, caches
+
+
+_DENSE_FORWARD_MISTAKES = (
+    Mistake("the bias is missing: Z = X @ W + b", _dense_without_bias),
+    Mistake("the cache holds A instead of Z: return DenseCache(X, Z) with the pre-activation Z = X @ W + b "
+            "(the backward pass needs f'(Z))", _dense_caching_a),
+    Mistake("the activation was not applied: A = f(Z), with f from ACTIVATIONS[activation]",
+            lambda X, W, b, activation="relu": (X @ W + b, DenseCache(X, X @ W + b))),
+    Mistake("ReLU was applied whatever the activation argument says: take f from ACTIVATIONS[activation]",
+            _dense_always_relu),
+)
+_MLP_FORWARD_MISTAKES = (
+    Mistake("the last layer used the hidden activation: only the last layer uses output, every other "
+            "layer uses hidden", lambda X, params, hidden="relu", output="identity":
+            _mlp(X, params, hidden, hidden)),
+    Mistake("every layer used the output activation: the layers before the last use hidden",
+            lambda X, params, hidden="relu", output="identity": _mlp(X, params, output, output)),
+    Mistake("the biases are missing: each layer computes Z = A @ W + b",
+            lambda X, params, hidden="relu", output="identity":
+            _mlp(X, params, hidden, output, layer=_dense_without_bias)),
+)
+
+
 EXERCISES = (
     Exercise(
         id="dense_forward",
@@ -61,6 +107,7 @@ EXERCISES = (
         arg_names=("X", "W", "b", "activation"),
         prerequisites=("ACTIVATIONS", "DenseCache", "identity", "relu", "sigmoid", "tanh"),
         rtol=1e-6,  # float32 case
+        mistakes=_DENSE_FORWARD_MISTAKES,
         hints=(
             "Two steps: the pre-activation Z = X @ W + b (lesson 01), then the activation applied to "
             "every entry of Z. Return A together with DenseCache(X, Z): the backward pass will need "
@@ -78,6 +125,7 @@ EXERCISES = (
         make_cases=_mlp_forward_cases,
         arg_names=("X", "params", "hidden", "output"),
         prerequisites=("dense_forward", "Dense", "DenseCache", "ACTIVATIONS"),
+        mistakes=_MLP_FORWARD_MISTAKES,
         hints=(
             "Feed each layer's output into the next: A starts as X, and layer l turns it into "
             "dense_forward(A, W, b, activation). Only the last layer uses the output activation; "
