@@ -8,7 +8,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-#: Package -> (import name, minimum version). Mirrors requirements.txt.
+#: Distribution name -> minimum version: every package of requirements.txt
+#: (tests/test_course.py keeps the two the same).
 REQUIRED = {
     "numpy": "1.26",
     "matplotlib": "3.8",
@@ -17,9 +18,12 @@ REQUIRED = {
     "ipykernel": "6.25",
     "nbformat": "5.9",
     "nbclient": "0.10",
+    "nbconvert": "7.0",
     "nbval": "0.11",
     "pytest": "8.0",
+    "pytest-xdist": "3.5",
     "hypothesis": "6.100",
+    "ruff": "0.5",
 }
 
 

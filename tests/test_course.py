@@ -297,3 +297,15 @@ def test_commands_outside_the_checkout_say_so_in_one_line(command, tmp_path, mon
     err = capsys.readouterr().err
     assert err.startswith(f"nnlib {command[0]}: no course checkout")
     assert str(tmp_path) in err and "Traceback" not in err
+
+
+def test_doctor_checks_every_package_of_requirements():
+    from nnlib.doctor import REQUIRED
+
+    pinned = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        spec = line.split("#")[0].strip()
+        if spec and not spec.startswith("-"):
+            name, minimum = spec.split(">=")
+            pinned[name.strip()] = minimum.strip()
+    assert pinned == REQUIRED

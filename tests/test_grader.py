@@ -13,6 +13,7 @@ import io
 import json
 import linecache
 import os
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -86,6 +87,7 @@ def dense_preactivation(X, W, b):
 
 ESCAPING_FORK = """import ctypes
 import os
+import re
 import time
 
 PIDFILE = {pidfile!r}
@@ -674,3 +676,38 @@ def test_the_welcome_notebook_is_lesson_00_with_nothing_to_grade():
         assert sub.lesson == "00", grader.format_submission(sub)
         assert sub.message == "lesson 00 has no graded exercises"
         assert sub.exercises == [] and sub.max_score == 0
+
+
+def test_the_readme_worked_example_is_what_nnlib_grade_prints(tmp_path, monkeypatch, capsys):
+    """README's "Autograding a class" example, re-created from lessons/01 and graded for real."""
+    from nnlib.cli import main
+
+    def submit(who, preactivation=None, dense_preactivation=None):
+        nb = nbformat.read(ROOT / "lessons" / "01_single_neuron.ipynb", as_version=4)
+        for cell in nb.cells:
+            body = {"exercise-preactivation": preactivation,
+                    "exercise-dense_preactivation": dense_preactivation}.get(cell.get("id"))
+            if body:
+                cell.source = cell.source.split("    raise NotImplementedError")[0] + body
+        (tmp_path / "submissions" / who).mkdir(parents=True)
+        nbformat.write(nb, tmp_path / "submissions" / who / "01_single_neuron.ipynb")
+
+    submit("alice", "    return float(x @ w + b)\n", "    return X @ W + b\n")
+    submit("bob", "    return float(x @ w + b)\n", "    return (X @ W + b).T\n")
+    submit("carol")
+    (tmp_path / "submissions" / "dave").mkdir()
+    (tmp_path / "submissions" / "dave" / "01_single_neuron.ipynb").write_text('{"cells": [oops')
+    monkeypatch.chdir(tmp_path)
+    assert main(["grade", "submissions/", "--lesson", "01", "--json", "report.json"]) == 0
+    printed = capsys.readouterr().out.strip()
+
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("alice  (submissions/alice/")
+    shown = readme[start:readme.index("```", start)].strip()
+
+    def timeless(text):
+        return re.sub(r"graded in \d+\.\d s", "graded in T s", text)
+
+    assert timeless(printed) == timeless(shown)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert (report["score"], report["max_score"]) == (3.0, 8.0)
