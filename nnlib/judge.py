@@ -179,6 +179,23 @@ def _structure_message(expected: dict, received: dict) -> str:
     if n_exp != n_got:
         return f"expected {n_exp} parts in the result, got {n_got}"
     missing = [k for k in expected if k not in received]
+    if (named := re.fullmatch(r"(.*)\.\w+", missing[0])) and any(
+            k.startswith(named.group(1) + "[") for k in received):
+        # e.g. (X, Z) where DenseCache(X, Z) was expected: name the fields, not a flattened key
+        prefix = named.group(1)
+        fields = list(dict.fromkeys(k[len(prefix) + 1:].split(".")[0].split("[")[0]
+                                    for k in expected if k.startswith(prefix + ".")))
+        return (f"output{prefix} is a plain tuple or list; it must be the NamedTuple with fields "
+                f"{', '.join(fields)} (so that .{fields[0]} works)")
+    if item := re.match(r"(.*)\[\d+\]", missing[0]):  # a list or tuple at `prefix` is too short
+        prefix = item.group(1)
+
+        def count(flat):
+            return len({m.group(1) for k in flat if (m := re.match(re.escape(prefix) + r"\[(\d+)\]", k))})
+
+        n_got, n_expected = count(received), count(expected)
+        if n_got < n_expected and (n_got or f"{prefix}#len" in received):
+            return f"output{prefix} has {n_got} item{'s' * (n_got != 1)}; expected {n_expected}"
     return f"the result has no part {missing[0]!r} (got parts {sorted(received)[:4]})"
 
 

@@ -2,6 +2,7 @@
 words."""
 
 import copy
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -14,6 +15,11 @@ from nnlib.judge import OutputError, compare_flat, diagnose, flatten_output
 
 def correct(X, W, b):
     return X @ W + b
+
+
+class DenseCacheLike(NamedTuple):
+    X: np.ndarray
+    Z: np.ndarray
 
 
 def run(fn, capsys, exercise="dense_preactivation"):
@@ -193,6 +199,24 @@ def test_compare_flat_reports_first_bad_index_and_max_error():
     received = {"": np.array([[1.0, 2.5], [3.0, 7.0]])}
     mismatch = compare_flat(expected, received, 1e-7, 1e-10)
     assert "first mismatch at index (0, 1): expected 2, got 2.5; max abs error 3" in mismatch.what
+
+
+_CACHE = DenseCacheLike(np.ones(2), np.ones(3))
+
+
+@pytest.mark.parametrize(
+    ("expected", "received", "message"),
+    [
+        ((np.ones(2), _CACHE), (np.ones(2), (np.ones(2), np.ones(3))),
+         "output[1] is a plain tuple or list; it must be the NamedTuple with fields X, Z (so that .X works)"),
+        ((np.ones(2), [_CACHE, _CACHE]), (np.ones(2), [_CACHE]), "output[1] has 1 item; expected 2"),
+        ((np.ones(2), [_CACHE, _CACHE]), (np.ones(2), []), "output[1] has 0 items; expected 2"),
+        ((np.ones(2), _CACHE), np.ones(2), "expected a structure with parts"),
+    ],
+)
+def test_structure_mismatch_messages(expected, received, message):
+    mismatch = compare_flat(flatten_output(expected), flatten_output(received), 1e-7, 1e-10)
+    assert message in mismatch.what
 
 
 def test_diagnose_batch_factor():
