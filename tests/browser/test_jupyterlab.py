@@ -72,6 +72,10 @@ def test_lesson_runs_in_jupyterlab(browser, jupyterlab, name, check_line, has_sl
             while images.first.get_attribute("src") == before and time.monotonic() < deadline:
                 time.sleep(0.2)
             assert images.first.get_attribute("src") != before, "moving a slider did not redraw the figure"
+            # five steps of 0.1 from w1 = 1.0: the kernel ends up drawing (and writing) w1 = 1.5
+            readout = page.locator(".jupyter-widgets").get_by_text("= (1.5)(1.0) + (2.0)(1.0)")
+            readout.wait_for(timeout=20_000)
+            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=20_000)
     finally:
         shots = tmp_path_factory.mktemp("screenshots")
         page.screenshot(path=str(shots / f"{name}.png"), full_page=False)
