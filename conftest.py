@@ -18,6 +18,8 @@ def pytest_configure(config):
     if not config.pluginmanager.hasplugin("nbval"):
         return
     option = config.option
+    if getattr(option, "dist", "no") == "load":  # `pytest -n N` (pytest-xdist)
+        option.dist = "loadfile"  # nbval's cells share one kernel per notebook: keep each file on one worker
     if not (option.nbval or option.nbval_lax):
         option.nbval = True
     option.nbval_current_env = True

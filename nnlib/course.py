@@ -192,24 +192,35 @@ KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THRE
 def execute_notebook(path: Path, timeout: float = 120) -> float:
     """Run a notebook top to bottom in a fresh kernel, save its outputs, return the seconds taken."""
     import os
+    import tempfile
 
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     os.environ.update(KERNEL_ENV)  # the kernel inherits this process's environment
 
     nb = nbformat.read(path, as_version=4)
     metadata = json.loads(json.dumps(nb.metadata))  # keep the committed metadata as it is
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-        record_timing=False,
-        store_widget_state=False,
-    )
-    start = time.perf_counter()
-    client.execute()
-    elapsed = time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix="nnlib-kernel-") as sockets:
+        # On POSIX the kernel talks over Unix sockets in a private folder rather than plain-text
+        # TCP on localhost (which ipykernel >= 7.4 warns about); Windows has no such sockets.
+        transport = {"transport": "ipc", "ip": str(Path(sockets) / "kernel")} if os.name == "posix" else {}
+        km = KernelManager(kernel_name="python3", **transport)
+        client = NotebookClient(
+            nb,
+            km=km,
+            timeout=timeout,
+            resources={"metadata": {"path": str(path.parent)}},
+            record_timing=False,
+            store_widget_state=False,
+        )
+        start = time.perf_counter()
+        try:
+            client.execute()
+        finally:
+            if km.has_kernel:  # a kernel manager we pass in is ours to shut down
+                km.shutdown_kernel(now=True)
+        elapsed = time.perf_counter() - start
     nb.metadata = nbformat.from_dict(metadata)
     _scrub_outputs(nb)
     path.write_text(nbformat.writes(nb) + "\n")

@@ -1,8 +1,12 @@
 """The course as a whole: solutions → lessons pipeline, registry ↔ notebooks, fresh lessons run clean."""
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -268,6 +272,41 @@ def test_execute_solutions_is_deterministic(tmp_path):
     outputs = json.loads(first)["cells"][0]["outputs"]
     assert [o["output_type"] for o in outputs] == ["stream", "display_data"]  # widget view dropped
     assert "image/png" in outputs[1]["data"]
+
+
+def test_execute_notebook_stops_at_a_failing_cell_and_leaves_no_kernel_behind(tmp_path, monkeypatch, capfd):
+    from nbclient.exceptions import CellExecutionError
+
+    from nnlib.course import execute_notebook
+
+    scratch = tmp_path / "scratch"  # where the kernel's socket folder goes
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import os\nopen('pid', 'w').write(str(os.getpid()))"),
+                nbformat.v4.new_code_cell("1 / 0")]
+    path = tmp_path / "00_fails.ipynb"
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+    with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
+        execute_notebook(path)
+    assert path.read_bytes() == before  # nothing saved from a failed run
+    with pytest.raises(ProcessLookupError):
+        os.kill(int((tmp_path / "pid").read_text()), 0)  # the kernel was shut down
+    assert list(scratch.iterdir()) == []
+    if os.name == "posix":  # Unix sockets, so ipykernel has no plain-text TCP to warn about
+        assert "TCP without encryption" not in capfd.readouterr().err
+
+
+def test_pytest_in_parallel_keeps_each_notebook_on_one_worker():
+    """`pytest -n 2`: nbval's cells depend on earlier cells, so a notebook must not be split."""
+    notebook = next(p for p in SOLUTIONS if p.name.startswith("01_"))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider", str(notebook)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert re.search(r"\b\d+ passed", done.stdout)
 
 
 def test_readme_shows_the_current_course_map_and_the_two_commands():
