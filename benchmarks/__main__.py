@@ -56,11 +56,8 @@ def main() -> int:
         os.environ[var] = str(args.threads)  # must be set before numpy loads its BLAS
     malloc = _keep_freed_memory(args.default_malloc)
 
-    from benchmarks import report, timing
+    from benchmarks import report  # reads the thread count from the environment set above
 
-    report.THREADS = args.threads
-    if args.threads != 1:
-        timing.use_wall_clock()  # CPU time would add up the threads
     try:
         import torch
 

@@ -17,7 +17,9 @@ from benchmarks import timing
 from benchmarks.steps import fused_step, make_problem, nnlib_step, torch_step
 
 ROOT = Path(__file__).resolve().parents[1]
-THREADS = 1  #: BLAS and torch threads, set by ``benchmarks.__main__``
+#: BLAS and torch threads: ``benchmarks.__main__`` sets the variable before it imports this module
+THREADS = int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
+CLOCK = timing.clock_for(THREADS)
 MNIST_NET = (784, 256, 128, 10)  # the design document's reference net (DESIGN.md section 7)
 TINY_NET = (2, 16, 16, 2)
 
@@ -64,7 +66,7 @@ def machine_info(threads: int, malloc: str) -> str:
         f"- CPU: {_cpu_model()}, {os.cpu_count()} logical cores, load average "
         + (", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"),
         f"- numpy's BLAS: {_blas_info()}",
-        f"- threads: {threads} (BLAS and torch); clock: {timing.CLOCK_NAME}; figures are medians "
+        f"- threads: {threads} (BLAS and torch); clock: {CLOCK.name}; figures are medians "
         "of interleaved samples",
         f"- malloc: {malloc}",
     ]
@@ -92,10 +94,11 @@ def _measure(fns: dict, rounds: int) -> dict[str, timing.Timing]:
     cores from whatever runs next: interleaved with torch, numpy's threads would lose.
     """
     if THREADS == 1:
-        return timing.compare(fns, rounds)
+        return timing.compare(fns, rounds, clock=CLOCK)
     ours = {k: f for k, f in fns.items() if not k.startswith("torch")}
     theirs = {k: f for k, f in fns.items() if k.startswith("torch")}
-    return timing.compare(ours, rounds) | (timing.compare(theirs, rounds) if theirs else {})
+    return timing.compare(ours, rounds, clock=CLOCK) | (
+        timing.compare(theirs, rounds, clock=CLOCK) if theirs else {})
 
 
 def _ratio(a: timing.Timing, b: timing.Timing) -> float:
@@ -146,10 +149,10 @@ def batch_sweep_table(rounds: int) -> str:
     ]
     steps = {batch: _steps((64, 64, 64, 10), batch, np.float64, with_torch=False) for batch in (1, 8)}
     t = timing.compare({f"{name} {batch}": fn for batch, fns in steps.items() for name, fn in fns.items()},
-                       rounds)  # batch 1 and batch 8 interleaved: their ratio is the target
+                       rounds, clock=CLOCK)  # batch 1 and batch 8 interleaved: their ratio is the target
     results = {batch: (t[f"nnlib {batch}"], t[f"fused {batch}"]) for batch in (1, 8)}
     for batch in (32, 128, 512):
-        c = timing.compare(_steps((64, 64, 64, 10), batch, np.float64, with_torch=False), rounds)
+        c = timing.compare(_steps((64, 64, 64, 10), batch, np.float64, with_torch=False), rounds, clock=CLOCK)
         results[batch] = (c["nnlib"], c["fused"])
     for batch, (ours, fused) in results.items():
         lines.append(f"| {batch} | {_us(ours.median)} | {_us(fused.median)} | {ours.ratio(fused):.2f} | "
@@ -169,7 +172,7 @@ def width_sweep_table(rounds: int) -> str:
     ]
     for width in (16, 64, 256, 1024):
         t = timing.compare(_steps((64, width, width, 10), 128, np.float64, with_torch=False),
-                           rounds if width < 1024 else max(5, rounds // 3))
+                           rounds if width < 1024 else max(5, rounds // 3), clock=CLOCK)
         ours, fused = t["nnlib"], t["fused"]
         lines.append(f"| {width} | {_us(ours.median)} | {_us(fused.median)} | {ours.ratio(fused):.2f} |")
     return "\n".join(lines) + "\n"

@@ -14,22 +14,29 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 try:
     import resource
 except ImportError:  # not on Windows: page faults are not counted there
     resource = None
 
-#: The clock of every measurement; ``benchmarks.__main__`` picks it from the thread count.
-CLOCK = time.process_time
-CLOCK_NAME = "process CPU time (time.process_time)"
+class Clock(NamedTuple):
+    """A clock to measure with, and its name for the report."""
+
+    read: Callable[[], float]
+    name: str
 
 
-def use_wall_clock() -> None:
-    """Measure wall-clock time (for multithreaded runs) instead of CPU time."""
-    global CLOCK, CLOCK_NAME
-    CLOCK, CLOCK_NAME = time.perf_counter, "wall clock (time.perf_counter)"
+CPU = Clock(time.process_time, "process CPU time (time.process_time)")
+WALL = Clock(time.perf_counter, "wall clock (time.perf_counter)")
+
+
+def clock_for(threads: int) -> Clock:
+    """CPU time for one thread; the wall clock for several (CPU time would add up the threads)."""
+    return CPU if threads == 1 else WALL
 
 
 def _page_faults() -> int:
@@ -57,37 +64,34 @@ class Timing:
         return statistics.median(a / b for a, b in zip(self.samples, other.samples, strict=True))
 
 
-def compare(fns: dict, rounds: int = 30, min_seconds: float = 0.01, warmup: int = 5) -> dict[str, Timing]:
+def compare(fns: dict, rounds: int = 30, min_seconds: float = 0.01, warmup: int = 5,
+            clock: Clock = CPU) -> dict[str, Timing]:
     """Time each function of ``{name: fn}`` ``rounds`` times, interleaved; returns ``{name: Timing}``.
 
     Each sample loops a function long enough to last about ``min_seconds`` (for
     microsecond-scale calls) and is divided by the loop count.
     """
+    now = clock.read
     loops = {}
     for name, fn in fns.items():
         for _ in range(warmup):
             fn()
-        start = CLOCK()
+        start = now()
         fn()
-        one = max(CLOCK() - start, 1e-7)
+        one = max(now() - start, 1e-7)
         loops[name] = max(1, int(min_seconds / one))
     timings = {name: Timing() for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
             n, t = loops[name], timings[name]
             faults = _page_faults()
-            start = CLOCK()
+            start = now()
             for _ in range(n):
                 fn()
-            t.samples.append((CLOCK() - start) / n)
+            t.samples.append((now() - start) / n)
             t.faults += _page_faults() - faults
             t.calls += n
     return timings
-
-
-def median_time(fn, repeats: int = 30, warmup: int = 5, min_seconds: float = 0.0) -> float:
-    """Median seconds of ``fn()`` over ``repeats`` samples (see :func:`compare`)."""
-    return compare({"fn": fn}, repeats, min_seconds, warmup)["fn"].median
 
 
 def once(fn) -> float:

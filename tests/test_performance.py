@@ -20,21 +20,20 @@ from benchmarks import timing
 from benchmarks.report import value_graph
 from benchmarks.steps import fused_step, make_problem, nnlib_step, torch_step
 
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:  # not a requirement
+    threadpool_limits = None
+
+# With threadpoolctl, one BLAS thread, so CPU time is one core's work. Without it BLAS may run
+# several threads, whose CPU times add up erratically: then the wall clock is the fairer one.
+CLOCK = timing.CPU if threadpool_limits else timing.WALL
+
 
 @pytest.fixture(autouse=True, scope="module")
 def one_blas_thread():
-    """One BLAS thread if threadpoolctl is around, so that CPU time is one core's work.
-
-    Without it (it is not a requirement) BLAS may run several threads, whose CPU
-    times add up erratically: then the wall clock is the fairer one.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        clock, name = timing.CLOCK, timing.CLOCK_NAME
-        timing.use_wall_clock()
+    if threadpool_limits is None:
         yield
-        timing.CLOCK, timing.CLOCK_NAME = clock, name
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
@@ -45,7 +44,7 @@ def _ratio(fns: dict, bound: float, rounds: int = 15, min_seconds: float = 0.004
     (a, b) = fns
     ratios = []
     for _ in range(3):
-        t = timing.compare(fns, rounds=rounds, min_seconds=min_seconds, warmup=3)
+        t = timing.compare(fns, rounds=rounds, min_seconds=min_seconds, warmup=3, clock=CLOCK)
         ratios.append(t[a].ratio(t[b]))
         if ratios[-1] <= bound:
             break
