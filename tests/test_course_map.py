@@ -77,6 +77,21 @@ def test_notebook_estimated_time_matches_the_map(path):
     assert int(match.group(1)) == get_lesson(path.name[:2]).minutes
 
 
+@pytest.mark.parametrize("path", _solution_notebooks(), ids=lambda p: p.name)
+def test_notebook_heading_begins_with_the_map_title(path):
+    heading = "".join(json.loads(path.read_text())["cells"][0]["source"]).splitlines()[0]
+    lesson = get_lesson(path.name[:2])
+    assert heading.startswith(f"# {lesson.number} · {lesson.title}"), heading
+
+
+def test_instructor_guide_names_lessons_by_their_map_titles():
+    guide = (ROOT / "docs" / "instructor-guide.md").read_text()
+    headings = re.findall(r"^\*\*(\d\d) · ([^*]+)\*\*", guide, flags=re.MULTILINE)
+    assert len(headings) >= len(LESSONS)
+    for number, title in headings:
+        assert title.startswith(get_lesson(number).title), f"{number} · {title}"
+
+
 def test_markdown_table_has_one_row_per_lesson_and_a_total():
     text = course_map_markdown()
     lines = text.splitlines()
