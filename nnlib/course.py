@@ -203,8 +203,11 @@ def execute_notebook(path: Path, timeout: float = 120) -> float:
     metadata = json.loads(json.dumps(nb.metadata))  # keep the committed metadata as it is
     with tempfile.TemporaryDirectory(prefix="nnlib-kernel-") as sockets:
         # On POSIX the kernel talks over Unix sockets in a private folder rather than plain-text
-        # TCP on localhost (which ipykernel >= 7.4 warns about); Windows has no such sockets.
-        transport = {"transport": "ipc", "ip": str(Path(sockets) / "kernel")} if os.name == "posix" else {}
+        # TCP on localhost (which ipykernel >= 7.4 warns about). Windows has no such sockets, and
+        # their paths are limited to about 100 bytes: a deep temporary folder falls back to TCP.
+        prefix = str(Path(sockets) / "kernel")
+        use_ipc = os.name == "posix" and len(prefix) <= 90
+        transport = {"transport": "ipc", "ip": prefix} if use_ipc else {}
         km = KernelManager(kernel_name="python3", **transport)
         client = NotebookClient(
             nb,

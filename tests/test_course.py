@@ -274,13 +274,15 @@ def test_execute_solutions_is_deterministic(tmp_path):
     assert "image/png" in outputs[1]["data"]
 
 
-def test_execute_notebook_stops_at_a_failing_cell_and_leaves_no_kernel_behind(tmp_path, monkeypatch, capfd):
+@pytest.mark.parametrize("deep", [False, True], ids=["short temp path", "temp path too long for a socket"])
+def test_execute_notebook_stops_at_a_failing_cell_and_cleans_up(deep, tmp_path, monkeypatch, capfd):
     from nbclient.exceptions import CellExecutionError
 
     from nnlib.course import execute_notebook
 
-    scratch = tmp_path / "scratch"  # where the kernel's socket folder goes
-    scratch.mkdir()
+    # where the kernel's socket folder goes: short, or deeper than a Unix socket path may be
+    scratch = Path(tempfile.mkdtemp(prefix="nn-")) if not deep else tmp_path / ("d" * 60) / ("e" * 60)
+    scratch.mkdir(parents=True, exist_ok=True)
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("import os\nopen('pid', 'w').write(str(os.getpid()))"),
@@ -294,7 +296,9 @@ def test_execute_notebook_stops_at_a_failing_cell_and_leaves_no_kernel_behind(tm
     with pytest.raises(ProcessLookupError):
         os.kill(int((tmp_path / "pid").read_text()), 0)  # the kernel was shut down
     assert list(scratch.iterdir()) == []
-    if os.name == "posix":  # Unix sockets, so ipykernel has no plain-text TCP to warn about
+    monkeypatch.undo()
+    scratch.rmdir()
+    if os.name == "posix" and not deep:  # Unix sockets, so ipykernel has no plain-text TCP to warn about
         assert "TCP without encryption" not in capfd.readouterr().err
 
 
