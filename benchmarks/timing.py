@@ -23,6 +23,7 @@ try:
 except ImportError:  # not on Windows: page faults are not counted there
     resource = None
 
+
 class Clock(NamedTuple):
     """A clock to measure with, and its name for the report."""
 
