@@ -65,7 +65,7 @@ def main() -> int:
     except ImportError:
         pass
 
-    print(report.machine_info(args.threads, malloc))
+    print(report.machine_info(malloc))
     rounds = 10 if args.quick else 30
     print(report.train_step_table(rounds))
     print(report.gemm_table(rounds))

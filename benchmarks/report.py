@@ -52,7 +52,7 @@ def _blas_info() -> str:
     return "; ".join(parts) or "none found"
 
 
-def machine_info(threads: int, malloc: str) -> str:
+def machine_info(malloc: str) -> str:
     try:
         import torch
 
@@ -66,7 +66,7 @@ def machine_info(threads: int, malloc: str) -> str:
         f"- CPU: {_cpu_model()}, {os.cpu_count()} logical cores, load average "
         + (", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"),
         f"- numpy's BLAS: {_blas_info()}",
-        f"- threads: {threads} (BLAS and torch); clock: {CLOCK.name}; figures are medians "
+        f"- threads: {THREADS} (BLAS and torch); clock: {CLOCK.name}; figures are medians "
         "of interleaved samples",
         f"- malloc: {malloc}",
     ]

@@ -11,6 +11,7 @@ The machine may be shared and noisy, so every comparison
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 
 import numpy as np
 import pytest
@@ -32,10 +33,7 @@ CLOCK = timing.CPU if threadpool_limits else timing.WALL
 
 @pytest.fixture(autouse=True, scope="module")
 def one_blas_thread():
-    if threadpool_limits is None:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1, user_api="blas") if threadpool_limits else nullcontext():
         yield
 
 
