@@ -9,23 +9,13 @@ from nnlib's internals: when your code raises, you see your own line.
 from __future__ import annotations
 
 import copy
-import os
-import re
-import sysconfig
-import traceback
 from dataclasses import dataclass
 
 import numpy as np
 
 from nnlib.exercises import Case, Exercise, get_exercise, get_question
-from nnlib.judge import Mismatch, OutputError, agree, agree_flat, compare_flat, diagnose, flatten_output
-
-#: Frames from these folders are not the learner's: nnlib, numpy and the standard library.
-_OWN_DIRS = tuple(
-    os.path.abspath(folder) + os.sep
-    for folder in (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(np.__file__),
-                   sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
-)
+from nnlib.judge import Mismatch, agree, agree_flat, compare_flat, diagnose, flatten_output
+from nnlib.runner import describe_exception, run_call  # noqa: F401 (describe_exception: re-exported)
 
 
 @dataclass(frozen=True)
@@ -60,28 +50,10 @@ class CheckResult:
 
 def run_case(ex: Exercise, case: Case, fn) -> tuple[dict | None, CaseFailure | None]:
     """Call ``fn`` on one case; return its flattened output or why it failed before judging."""
-    args = copy.deepcopy(case.args)
-    kwargs = copy.deepcopy(dict(case.kwargs))
-    errors = {"over": "raise", "invalid": "raise", "divide": "raise"} if ex.strict_float else {}
-    try:
-        with np.errstate(**errors):
-            out = fn(*args, **kwargs)
-            flat = flatten_output(out, materialize_iterators=ex.materialize)
-    except NotImplementedError as err:
-        other = re.match(r"Exercise (\w+):", str(err))
-        if other and other.group(1) != ex.id:  # the learner's function calls another unwritten one
-            return None, CaseFailure(0, case, "raised",
-                                     f"calls {other.group(1)}, which is not implemented yet: write it first, "
-                                     f"or use nnlib's (from nnlib import {other.group(1)})")
-        return None, CaseFailure(0, case, "not implemented", "not implemented yet")
-    except OutputError as err:
-        return None, CaseFailure(0, case, "output", f"wrong type: {err}")
-    except Exception as err:  # learner code may raise anything
-        return None, CaseFailure(0, case, "raised", describe_exception(err))
-    mutated = _mutated_argument(ex, case.args, args)
-    if mutated:
-        return None, CaseFailure(0, case, "mutated", mutated,
-                                 "work on a copy (e.g. z = z.copy()) or build a new array instead")
+    flat, outcome = run_call(fn, case.args, case.kwargs, exercise_id=ex.id, strict_float=ex.strict_float,
+                             materialize=ex.materialize, arg_label=ex.arg_label)
+    if outcome is not None:
+        return None, CaseFailure(0, case, outcome.kind, outcome.message, outcome.hint)
     return flat, None
 
 
@@ -140,45 +112,6 @@ def _known_mistake(ex: Exercise, case: Case, expected: dict, received: dict, pat
     return at_path
 
 
-def _arrays_in(value) -> dict:
-    """The numeric arrays inside an argument (an array, a DenseCache, a list of Dense...), by path."""
-    try:
-        return flatten_output(value)
-    except OutputError:  # callables, generators, strings: nothing a function could write into
-        return {}
-
-
-def _mutated_argument(ex: Exercise, before: tuple, after: tuple) -> str:
-    for i, (a, b) in enumerate(zip(before, after, strict=True)):
-        old, new = _arrays_in(a), _arrays_in(b)
-        for path, x in old.items():
-            y = new.get(path)
-            where = f"{ex.arg_label(i)}{path}"
-            if y is None or x.shape != y.shape:
-                return f"your function changed the shape of its input {where}"
-            differs = x != y
-            if x.dtype.kind == "f":  # NaN != NaN, but an untouched NaN is not a change
-                differs &= ~(np.isnan(x) & np.isnan(y))
-            changed = np.argwhere(differs)
-            if len(changed):
-                index = tuple(int(k) for k in changed[0])
-                at = f" (first at index {index})" if index else ""
-                return f"your function changed its input {where}{at}"
-    return ""
-
-
-def describe_exception(err: BaseException) -> str:
-    """``ValueError: message (your line 3: return x @ w)`` using the learner's deepest frame."""
-    text = f"raised {type(err).__name__}: {err}".rstrip()
-    frames = traceback.extract_tb(err.__traceback__)
-    own = [f for f in frames if not os.path.abspath(f.filename).startswith(_OWN_DIRS)]
-    if own:
-        frame = own[-1]
-        code = f": {frame.line.strip()}" if frame.line else ""
-        text += f"\n  in your code, line {frame.lineno}{code}"
-    return text
-
-
 def run_checks(ex: Exercise, fn, cases: list[Case]) -> CheckResult:
     """Run every case; count passes and keep the first failure."""
     passed, first = 0, None
@@ -215,7 +148,7 @@ def format_result(ex: Exercise, result: CheckResult) -> str:
     return "\n".join(lines)
 
 
-def check(exercise_id: str, fn, *, quiet: bool = False) -> CheckResult:
+def check(exercise_id: str, fn, *, quiet: bool = False, strict: bool = False) -> CheckResult:
     """Check your implementation of an exercise against nnlib's reference.
 
     Parameters
@@ -223,6 +156,8 @@ def check(exercise_id: str, fn, *, quiet: bool = False) -> CheckResult:
     exercise_id : the exercise's name, e.g. "relu"
     fn : your function
     quiet : do not print (the result still tells: ``bool(result)``)
+    strict : raise AssertionError (with the report) when a check fails, for autograders such as
+        nbgrader, whose grade cells fail by raising
 
     Returns
     -------
@@ -232,13 +167,19 @@ def check(exercise_id: str, fn, *, quiet: bool = False) -> CheckResult:
     if not callable(fn):
         result = CheckResult(ex.id, 0, 0, CaseFailure(0, Case("-", ()), "output",
                                                        f"expected a function, got {type(fn).__name__}"))
+        report = f"{ex.id}: check needs your function itself, e.g. check({ex.id!r}, {ex.id}); " \
+                 f"got {type(fn).__name__}"
         if not quiet:
-            print(f"{ex.id}: check needs your function itself, e.g. check({ex.id!r}, {ex.id}); "
-                  f"got {type(fn).__name__}")
+            print(report)
+        if strict:
+            raise AssertionError(report)
         return result
     result = run_checks(ex, fn, ex.cases())
+    report = format_result(ex, result)
     if not quiet:
-        print(format_result(ex, result))
+        print(report)
+    if strict and not result:
+        raise AssertionError(report)
     return result
 
 

@@ -1,92 +1,23 @@
 """Judging a learner's output against the reference, shared by ``check()`` and the grader.
 
-An output (an array, a float, a tuple, a list of ``Dense``, a dict of lists...)
-is first *flattened* into plain numeric arrays keyed by where they sit, e.g.
-``{"[0]": dX, "[1]": dW, "[2]": db}``. Judging compares two flattened outputs,
-so it works the same on a function called in this process (``check``) and on
-arrays sent back by a sandboxed grading process (``nnlib grade``).
+Judging compares two *flattened* outputs (plain numeric arrays keyed by where
+they sit, made by :func:`nnlib.runner.flatten_output`), so it works the same on
+a function called in this process (``check``) and on arrays sent back by a
+sandboxed grading process (``nnlib grade``).
 """
 
 from __future__ import annotations
 
 import re
-import types
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-#: The largest output we accept from one call, in elements (guards the grader's memory).
-MAX_OUTPUT_ELEMENTS = 5_000_000
+from nnlib.runner import MAX_OUTPUT_ELEMENTS, OutputError, flatten_output  # noqa: F401 (re-exported)
 
 #: The least tolerance for float32 values: with a machine epsilon of 1.2e-7, two correct
 #: formulas that round in a different order differ by more than the float64 default rtol.
 FLOAT32_RTOL, FLOAT32_ATOL = 1e-5, 1e-6
-
-
-class OutputError(ValueError):
-    """The output cannot be flattened into numeric arrays (a wrong type)."""
-
-
-def flatten_output(value, materialize_iterators: bool = False) -> dict[str, np.ndarray]:
-    """Flatten a (nested) output into ``{path: ndarray}`` with only numeric arrays.
-
-    Paths: ``""`` for a bare value, ``"[i]"`` for tuple/list items, ``".name"`` for
-    NamedTuple fields, ``"['key']"`` for dict entries. Raises OutputError for
-    objects that are not numbers, arrays, tuples, lists or dicts of them.
-    """
-    flat: dict[str, np.ndarray] = {}
-    _flatten(value, "", flat, materialize_iterators)
-    total = sum(a.size for a in flat.values())
-    if total > MAX_OUTPUT_ELEMENTS:
-        raise OutputError(f"returned {total:,} numbers, more than the {MAX_OUTPUT_ELEMENTS:,} allowed")
-    return flat
-
-
-def _describe(value) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of dtype {value.dtype}"
-    return f"a {type(value).__name__}"
-
-
-def _flatten(value, path: str, flat: dict, materialize: bool) -> None:
-    if isinstance(value, bool | np.bool_) or value is None or isinstance(value, str | bytes):
-        raise OutputError(f"{path or 'the result'} is {value!r:.40}, not a number or an array")
-    if isinstance(value, int | float | np.integer | np.floating):
-        flat[path] = np.asarray(value, dtype=np.float64 if isinstance(value, int | float) else None)
-        return
-    if isinstance(value, np.ndarray):
-        if type(value) is not np.ndarray:  # a subclass may override comparisons: keep the data only
-            value = np.asarray(value).view(np.ndarray)
-        if value.dtype.kind not in "fiub":
-            raise OutputError(f"{path or 'the result'} is {_describe(value)}; expected numbers")
-        flat[path] = np.array(value, copy=True)
-        return
-    if isinstance(value, tuple) and hasattr(value, "_fields"):  # NamedTuple: Dense, DenseCache
-        for name in value._fields:
-            _flatten(getattr(value, name), f"{path}.{name}", flat, materialize)
-        return
-    if isinstance(value, tuple | list):
-        for i, item in enumerate(value):
-            _flatten(item, f"{path}[{i}]", flat, materialize)
-        if not value:
-            flat[f"{path}#len"] = np.asarray(0.0)  # keep empty containers visible
-        return
-    if isinstance(value, Mapping):
-        for key in value:
-            if not isinstance(key, str):
-                raise OutputError(f"{path or 'the result'} has a non-string key {key!r:.40}")
-            _flatten(value[key], f"{path}[{key!r}]", flat, materialize)
-        return
-    if materialize and isinstance(value, Iterator | types.GeneratorType):
-        items = []
-        for item in value:
-            items.append(item)
-            if len(items) > 100_000:
-                raise OutputError("the iterator yielded more than 100,000 items")
-        _flatten(items, path, flat, materialize)
-        return
-    raise OutputError(f"{path or 'the result'} is {_describe(value)}; expected numbers or arrays")
 
 
 @dataclass(frozen=True)

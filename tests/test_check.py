@@ -357,9 +357,23 @@ def test_mistakes_run_on_copies_with_the_case_kwargs_and_floating_point_errors_i
     assert failure.hint == "mutating" and np.all(x == 1)
 
 
-def test_an_exercise_cannot_have_both_verify_and_mistakes():
-    with pytest.raises(ValueError, match="give one or the other"):
+def test_a_verified_exercise_says_what_message_each_mistake_must_get():
+    with pytest.raises(ValueError, match="expect=") as err:
         _toy(lambda x: x, Mistake("m", abs), verify=lambda case, received: None)
+    assert "'toy'" in str(err.value) or "exercise" in str(err.value)
+    _toy(lambda x: x, Mistake("m", abs, expect="negative"), verify=lambda case, received: None)
+
+
+def test_strict_check_raises_the_report_and_passes_silently_when_right(capsys):
+    from nnlib.check import check
+
+    assert check("relu", lambda z: np.maximum(z, 0), strict=True)
+    with pytest.raises(AssertionError, match=r"relu: \d of \d+ checks passed") as err:
+        check("relu", np.abs, strict=True, quiet=True)
+    assert "likely cause" in str(err.value)
+    assert capsys.readouterr().out.startswith("relu: all")  # quiet: the failure printed nothing
+    with pytest.raises(AssertionError, match="needs your function itself"):
+        check("relu", "relu", strict=True, quiet=True)
 
 
 # -- the judge's generic causes ----------------------------------------------------------------

@@ -60,9 +60,29 @@ class Mistake(NamedTuple):
     ----------
     cause : what went wrong and how to fix it, printed as "likely cause: <cause>"
     fn : the wrong implementation; takes the exercise's arguments
+    expect : for an exercise judged by ``verify`` (which words its own messages): a fragment of
+        the message ``check()`` must print for this mistake. Unused otherwise: there the
+        printed likely cause must be ``cause`` itself
     """
 
     cause: str
+    fn: Callable
+    expect: str = ""
+
+
+class Variant(NamedTuple):
+    """A correct implementation in another style than the reference, for ``Exercise.variants``.
+
+    ``check()`` must pass every variant: a checker that fails correct code lies as
+    much as one that passes wrong code.
+
+    Attributes
+    ----------
+    style : how it differs, e.g. "a loop over rows", "np.einsum", "float64 result for float32 input"
+    fn : the implementation; takes the exercise's arguments
+    """
+
+    style: str
     fn: Callable
 
 
@@ -89,7 +109,9 @@ class Exercise:
         result differs from the reference's, the likely cause is that of the first mistake
         that reproduces the whole result, else of the first that agrees with it where it is
         first wrong (and is wrong there too), else the judge's generic diagnosis.
-        Exercises with ``verify`` name their mistakes themselves
+        Exercises with ``verify`` name their mistakes themselves: there each mistake's
+        ``expect`` is a fragment of the verifier's message for it
+    variants : correct implementations in other styles (:class:`Variant`); each must pass
     hidden_cases : optional rng -> extra cases that only the grader runs
     materialize : the result is an iterator (a generator of batches): list it first
     strict_float : run the learner's function with numpy's floating-point overflow, invalid
@@ -110,14 +132,15 @@ class Exercise:
     atol: float = 1e-10
     verify: Callable | None = None
     mistakes: tuple[Mistake, ...] = ()
+    variants: tuple[Variant, ...] = ()
     hidden_cases: Callable[[np.random.Generator], list[Case]] | None = None
     materialize: bool = False
     strict_float: bool = False
 
     def __post_init__(self):
-        if self.verify is not None and self.mistakes:
-            raise ValueError(f"exercise {self.id!r}: mistakes are named by the comparison with the "
-                             "reference, which verify replaces; give one or the other")
+        if self.verify is not None and any(not m.expect for m in self.mistakes):
+            raise ValueError(f"exercise {self.id!r}: with verify, the verifier words each mistake's "
+                             "message; give every Mistake the fragment it must contain (expect=...)")
 
     def cases(self, seed: int = CHECK_SEED, hidden: bool = False) -> list[Case]:
         """The cases for ``seed``; with ``hidden``, also the grader-only edge cases."""
