@@ -5,8 +5,8 @@ one-sided differences, gradients not swapped, ties sent to both inputs, a path
 of a twice-used variable forgotten); ``check()`` names the one a wrong result
 matches.
 
-The functions handed to ``numerical_derivative`` are defined here at module
-level, so that the grader can pass them to a sandboxed process by name.
+The functions handed to ``numerical_derivative`` are numpy's or defined in
+``case_functions.py``, so that the grader can pass them to its sandbox.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlib.exercises import Case, Exercise, Mistake, Question
+from nnlib.exercises.case_functions import cubic, softplus
 from nnlib.gates import max_backward, multiply_backward
 from nnlib.gradcheck import DEFAULT_H, numerical_derivative
 from nnlib.graph import Value
@@ -21,16 +22,6 @@ from nnlib.graph import Value
 # --------------------------------------------------------------------------- #
 # numerical_derivative
 # --------------------------------------------------------------------------- #
-
-
-def cubic(x):
-    """f(x) = x³ - 2x + 1, so f'(x) = 3x² - 2 and f''(x) = 6x."""
-    return x**3 - 2 * x + 1
-
-
-def softplus(x):
-    """f(x) = log(1 + eˣ), whose derivative is the sigmoid."""
-    return np.log1p(np.exp(x))
 
 
 def _step(args, kwargs) -> float:
