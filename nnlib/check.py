@@ -50,27 +50,29 @@ class CheckResult:
 
 def run_case(ex: Exercise, case: Case, fn) -> tuple[dict | None, CaseFailure | None]:
     """Call ``fn`` on one case; return its flattened output or why it failed before judging."""
-    flat, outcome = run_call(fn, case.args, case.kwargs, exercise_id=ex.id, strict_float=ex.strict_float,
-                             materialize=ex.materialize, arg_label=ex.arg_label)
+    flat, outcome = run_call(ex.target(fn), case.args, case.kwargs, exercise_id=ex.id,
+                             strict_float=ex.strict_float, materialize=ex.materialize, arg_label=ex.arg_label)
     if outcome is not None:
         return None, CaseFailure(0, case, outcome.kind, outcome.message, outcome.hint)
     return flat, None
 
 
-def judge_case(ex: Exercise, case: Case, received: dict) -> CaseFailure | None:
+def judge_case(ex: Exercise, case: Case, received: dict, expected: dict | None = None) -> CaseFailure | None:
     """Compare a flattened result with the reference's (or run the exercise's verifier).
 
-    On a mismatch the hint ("likely cause") is the cause of the exercise's known
-    mistake that explains the result (see :func:`_known_mistake`), else the
-    judge's generic diagnosis.
+    ``expected`` is the reference's flattened output on this case, computed here if not
+    given. On a mismatch the hint ("likely cause") is the cause of the exercise's known
+    mistake that explains the result (see :func:`_known_mistake`), else the judge's
+    generic diagnosis.
     """
     if ex.verify is not None:
         message = ex.verify(case, received)
         return CaseFailure(0, case, "output", message) if message else None
-    expected = flatten_output(
-        ex.reference(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs))),
-        materialize_iterators=ex.materialize,
-    )
+    if expected is None:
+        expected = flatten_output(
+            ex.target(ex.reference)(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs))),
+            materialize_iterators=ex.materialize,
+        )
     mismatch: Mismatch | None = compare_flat(expected, received, ex.rtol, ex.atol)
     if mismatch is None:
         return None
@@ -96,7 +98,7 @@ def _known_mistake(ex: Exercise, case: Case, expected: dict, received: dict, pat
         try:
             with np.errstate(all="ignore"):
                 wrong = flatten_output(
-                    mistake.fn(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs))),
+                    ex.target(mistake.fn)(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs))),
                     materialize_iterators=ex.materialize,
                 )
         except Exception:  # a mistake that cannot happen on this case (an index out of range...)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import functools
 import io
 import json
@@ -64,7 +63,7 @@ import numpy as np
 from nnlib.check import CaseFailure, CheckResult, format_result, judge_case
 from nnlib.exercises import CHECK_SEED, EXERCISES, QUESTIONS, Case, Exercise
 from nnlib.grade_worker import SETUP_FAILED, _drop_magics, array_leaves, case_fingerprint
-from nnlib.judge import MAX_OUTPUT_ELEMENTS
+from nnlib.judge import MAX_OUTPUT_ELEMENTS, flatten_output
 
 #: Seed of the hidden cases (``check()`` uses CHECK_SEED). Pass your own with ``--seed``.
 HIDDEN_SEED = 31_415_926
@@ -732,7 +731,8 @@ class _Expected:
                 outputs = []
                 for case in cases:
                     try:
-                        out = ex.reference(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs)))
+                        out = ex.target(ex.reference)(*copy.deepcopy(case.args),
+                                                      **copy.deepcopy(dict(case.kwargs)))
                         if ex.materialize and isinstance(out, Iterator):
                             out = list(out)
                         outputs.append(out)
@@ -756,12 +756,10 @@ def _judge(ex: Exercise, case: Case, expected, received: dict) -> CaseFailure | 
     if isinstance(expected, Exception):
         raise GraderError(f"nnlib's reference raised {type(expected).__name__}: {expected}")
 
-    def reference(*args, **kwargs):
-        return expected  # flatten_output copies it; nothing mutates it
-
     # A fresh copy of the case: a verifier may consume a generator in it, and cases are shared.
     case = Case(case.name, copy.deepcopy(case.args), copy.deepcopy(dict(case.kwargs)), case.batch_size)
-    return judge_case(dataclasses.replace(ex, reference=reference), case, received)
+    flat = None if ex.verify is not None else flatten_output(expected, materialize_iterators=ex.materialize)
+    return judge_case(ex, case, received, flat)
 
 
 def _signal_name(returncode: int | None) -> str:

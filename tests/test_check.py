@@ -408,3 +408,27 @@ def test_a_list_of_dense_with_the_wrong_containers_is_named(received, cause):
         assert cause in diagnose(expected, got, mismatch.path)
         assert diagnose(expected, expected, "[9].W") == ""  # the right containers: nothing to name
 
+
+
+def test_a_harness_calls_the_function_in_its_scenario_for_the_learner_the_reference_and_mistakes(capsys):
+    """An exercise whose function is used inside a scenario: here a method ``double(self)`` that a
+    harness installs on a small class before reading the result back as plain numbers."""
+    from nnlib.check import run_checks
+
+    def harness(fn, env, x):
+        assert env == {}  # no prerequisites
+        box = type("Box", (), {"value": x, "double": fn})()
+        return box.double()
+
+    def reference(self):
+        return 2 * self.value
+
+    def tripled(self):
+        return 3 * self.value
+
+    ex = Exercise(id="double", lesson="00", task="t", reference=reference, harness=harness,
+                  make_cases=lambda rng: [Case("three numbers", (np.array([1.0, 2.0, -3.0]),))],
+                  hints=("a", "b", "c"), mistakes=(Mistake("tripled, not doubled", tripled),))
+    assert run_checks(ex, lambda self: self.value + self.value, ex.cases())
+    result = run_checks(ex, tripled, ex.cases())
+    assert not result and result.failure.hint == "tripled, not doubled"

@@ -8,6 +8,7 @@ file; :data:`EXERCISES` and :data:`QUESTIONS` gather them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -114,6 +115,11 @@ class Exercise:
     variants : correct implementations in other styles (:class:`Variant`); each must pass
     hidden_cases : optional rng -> extra cases that only the grader runs
     materialize : the result is an iterator (a generator of batches): list it first
+    harness : optional ``harness(fn, env, *args, **kwargs)`` for exercises whose function is not
+        called on the case data directly (a method of a scalar engine, say): it calls ``fn`` in a
+        scenario built from the case's plain data and returns the plain output that is judged.
+        ``env`` maps each prerequisite name to its object. The reference is judged through the
+        same harness. Defined in ``case_functions.py`` (numpy only), so the sandbox can run it
     strict_float : run the learner's function with numpy's floating-point overflow, invalid
         results and division by zero raising FloatingPointError (underflow stays allowed), so
         that a formula which overflows on its way to a right answer (``1 / (1 + np.exp(-z))``
@@ -135,6 +141,7 @@ class Exercise:
     variants: tuple[Variant, ...] = ()
     hidden_cases: Callable[[np.random.Generator], list[Case]] | None = None
     materialize: bool = False
+    harness: Callable | None = None
     strict_float: bool = False
 
     def __post_init__(self):
@@ -151,6 +158,18 @@ class Exercise:
 
     def arg_label(self, i: int) -> str:
         return self.arg_names[i] if i < len(self.arg_names) else _arg_name(i)
+
+    def prerequisite_env(self) -> dict[str, Any]:
+        """nnlib's object for each prerequisite name (what the grader's sandbox provides too)."""
+        import nnlib
+
+        return {name: getattr(nnlib, name) for name in self.prerequisites}
+
+    def target(self, fn: Callable, env: Mapping[str, Any] | None = None) -> Callable:
+        """What a case calls: ``fn`` itself, or ``fn`` inside the exercise's harness."""
+        if self.harness is None:
+            return fn
+        return functools.partial(self.harness, fn, self.prerequisite_env() if env is None else env)
 
 
 @dataclass(frozen=True)
