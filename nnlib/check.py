@@ -8,19 +8,40 @@ from nnlib's internals: when your code raises, you see your own line.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
+import os
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from nnlib.exercises import Case, Exercise, get_exercise, get_question
-from nnlib.judge import Mismatch, agree, agree_flat, compare_flat, diagnose, flatten_output
-from nnlib.runner import describe_exception, run_call  # noqa: F401 (describe_exception: re-exported)
+from nnlib.exercises import EXERCISES, QUESTIONS, Case, Exercise, unknown_id_message
+from nnlib.judge import (
+    Mismatch,
+    agree,
+    agree_flat,
+    compare_flat,
+    diagnose,
+    dtype_note,
+    flatten_output,
+)
+from nnlib.runner import describe_exception, own_errstate, run_call  # noqa: F401 (describe_exception: re-exported)
+
+#: Seconds one case may run in check() before it is stopped as too slow. Every case of the course
+#: takes milliseconds; even a learner's loops over every entry take well under a second.
+CASE_TIME_BUDGET = 5.0
+
+#: What check() shows of the learner's own prints (and warnings) before its verdict.
+SHOWN_OUTPUT_LINES, SHOWN_OUTPUT_CHARS = 15, 1500
 
 
 @dataclass(frozen=True)
 class CaseFailure:
-    """Why one case failed; ``kind`` is "not implemented", "raised", "output" or "mutated"."""
+    """Why one case failed; ``kind`` is "not implemented", "raised", "output", "mutated", "too slow"
+    or "reference" (the function is, or calls, nnlib's reference)."""
 
     case_index: int
     case: Case
@@ -31,12 +52,18 @@ class CaseFailure:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of :func:`check`; truthy when every case passed."""
+    """The outcome of :func:`check`; truthy when every case passed.
+
+    ``notes``: remarks on a pass (e.g. float64 returned for float32 input); ``blame``: a line
+    naming a function of the learner's that this one calls and that fails its own check.
+    """
 
     exercise_id: str
     passed: int
     total: int
     failure: CaseFailure | None  # the first failing case, if any
+    notes: tuple[str, ...] = ()
+    blame: str = ""
 
     def __bool__(self):
         return self.failure is None
@@ -48,106 +75,386 @@ class CheckResult:
         return f"CheckResult({self.exercise_id!r}, passed={self.passed}/{self.total})"
 
 
-def run_case(ex: Exercise, case: Case, fn) -> tuple[dict | None, CaseFailure | None]:
+def run_case(ex: Exercise, case: Case, fn, *, time_limit: float | None = None,
+             on_call=None) -> tuple[dict | None, CaseFailure | None]:
     """Call ``fn`` on one case; return its flattened output or why it failed before judging."""
     flat, outcome = run_call(ex.target(fn), case.args, case.kwargs, exercise_id=ex.id,
-                             strict_float=ex.strict_float, materialize=ex.materialize, arg_label=ex.arg_label)
+                             strict_float=ex.strict_float, materialize=ex.materialize, arg_label=ex.arg_label,
+                             time_limit=time_limit, on_call=on_call)
     if outcome is not None:
         return None, CaseFailure(0, case, outcome.kind, outcome.message, outcome.hint)
     return flat, None
 
 
-def judge_case(ex: Exercise, case: Case, received: dict, expected: dict | None = None) -> CaseFailure | None:
+def reference_output(ex: Exercise, case: Case) -> dict:
+    """nnlib's flattened output on ``case``, computed under nnlib's own floating-point error state."""
+    with own_errstate():
+        out = ex.target(ex.reference)(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs)))
+        return flatten_output(out, materialize_iterators=ex.materialize)
+
+
+class Evidence:
+    """A learner's outputs on all the cases of one run, so that a named mistake fits every one of them.
+
+    ``items``: ``(case, expected, received)`` for each case that returned an output (``expected``
+    may be None: it is computed). The known mistakes' outputs are computed once per case.
+    """
+
+    def __init__(self, ex: Exercise, items: Sequence[tuple[Case, dict | None, dict]]):
+        self._ex = ex
+        self.items = [(case, reference_output(ex, case) if expected is None else expected, received)
+                      for case, expected, received in items]
+        self._wrong: dict[tuple[int, int], dict | None] = {}
+
+    def wrong(self, k: int, j: int) -> dict | None:
+        """Mistake ``k``'s flattened output on item ``j`` (None if it raises there)."""
+        if (k, j) not in self._wrong:
+            self._wrong[k, j] = mistake_output(self._ex, self._ex.mistakes[k], self.items[j][0])
+        return self._wrong[k, j]
+
+
+def judge_case(ex: Exercise, case: Case, received: dict, expected: dict | None = None, *,
+               notes: list | None = None, evidence: Evidence | None = None) -> CaseFailure | None:
     """Compare a flattened result with the reference's (or run the exercise's verifier).
 
     ``expected`` is the reference's flattened output on this case, computed here if not
     given. On a mismatch the hint ("likely cause") is the cause of the exercise's known
-    mistake that explains the result (see :func:`_known_mistake`), else the judge's
-    generic diagnosis.
+    mistake that explains the result (see :func:`_known_mistake`; with ``evidence``, the
+    learner's outputs on the other cases too), else the judge's generic diagnosis. A note on
+    an accepted result (float64 for float32 input) is appended to ``notes``.
     """
-    if ex.verify is not None:
-        message = ex.verify(case, received)
-        return CaseFailure(0, case, "output", message) if message else None
-    if expected is None:
-        expected = flatten_output(
-            ex.target(ex.reference)(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs))),
-            materialize_iterators=ex.materialize,
-        )
-    mismatch: Mismatch | None = compare_flat(expected, received, ex.rtol, ex.atol)
-    if mismatch is None:
-        return None
-    hint = (_known_mistake(ex, case, expected, received, mismatch.path)
-            or diagnose(expected, received, mismatch.path, case.inferred_batch_size()))
-    return CaseFailure(0, case, "output", mismatch.what, hint)
+    with own_errstate():  # judged under nnlib's error state, whatever np.seterr the learner called
+        if ex.verify is not None:
+            message = ex.verify(case, received)
+            return CaseFailure(0, case, "output", message) if message else None
+        if expected is None:
+            expected = reference_output(ex, case)
+        mismatch: Mismatch | None = compare_flat(expected, received, ex.rtol, ex.atol)
+        if mismatch is None:
+            if notes is not None and (note := dtype_note(expected, received)):
+                notes.append(f"{note}: accepted, as the values are right (nnlib's functions keep float32 "
+                             "as float32)")
+            return None
+        hint = (_known_mistake(ex, case, expected, received, mismatch.path, evidence)
+                or _generic_cause(ex, case, expected, received, mismatch.path, evidence))
+        return CaseFailure(0, case, "output", mismatch.what, hint)
+
+
+def _generic_cause(ex: Exercise, case: Case, expected: dict, received: dict, path: str,
+                   evidence: Evidence | None) -> str:
+    """The judge's diagnosis at ``path``; with ``evidence``, only if no other case that is wrong there
+    contradicts it: gets another one (up to its numbers), or none from two or more numbers (a
+    ratio of 1/2 on one tie is no "half of every value" when the other entries are right)."""
+    cause = diagnose(expected, received, path, case.inferred_batch_size())
+    if not cause or evidence is None:
+        return cause
+    kind = _NUMBER.sub("#", cause)
+    for other, e, r in evidence.items:
+        if path not in e or path not in r or compare_flat({path: e[path]}, {path: r[path]}, ex.rtol,
+                                                          ex.atol) is None:
+            continue
+        found = diagnose(e, r, path, other.inferred_batch_size())
+        if (found or (e[path].size > 1 and np.any(e[path]))) and _NUMBER.sub("#", found) != kind:
+            return ""
+    return cause
+
+
+_NUMBER = re.compile(r"[-+]?\d[\d.]*(?:e[-+]?\d+)?")
 
 
 #: A re-enacted mistake must reproduce the result this closely (at least) to be named.
 MISTAKE_RTOL, MISTAKE_ATOL = 1e-6, 1e-9
 
 
-def _known_mistake(ex: Exercise, case: Case, expected: dict, received: dict, path: str) -> str:
+def mistake_output(ex: Exercise, mistake, case: Case) -> dict | None:
+    """A known mistake's flattened output on ``case``, or None if it raises there."""
+    try:
+        with own_errstate(all="ignore"):
+            return flatten_output(
+                ex.target(mistake.fn)(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs))),
+                materialize_iterators=ex.materialize,
+            )
+    except Exception:  # a mistake that cannot happen on this case (an index out of range...)
+        return None
+
+
+def _known_mistake(ex: Exercise, case: Case, expected: dict, received: dict, path: str,
+                   evidence: Evidence | None = None) -> str:
     """The cause of the exercise's known mistake that explains ``received``, or ''.
 
-    The first mistake that reproduces the whole result wins; else the first that
-    agrees with it at ``path`` (where it is first wrong) and is wrong there too.
-    A mistake that raises on this case, or would pass it, is skipped.
+    Only a mistake that is wrong on this case, where it does not raise, is named:
+
+    1. the first that reproduces the whole result, and (with ``evidence``) the learner's output
+       on every other case where it runs, passing or not;
+    2. else the first that agrees with the result at ``path`` (where it is first wrong) and is
+       wrong there too, that is right wherever the result is right (a mistake that "makes" an
+       error the learner did not make is not theirs), and (with ``evidence``) agrees with the
+       learner's output at ``path`` on every other case.
     """
     rtol, atol = max(ex.rtol, MISTAKE_RTOL), max(ex.atol, MISTAKE_ATOL)  # to match the learner's result
-    at_path = ""
-    for mistake in ex.mistakes:
-        try:
-            with np.errstate(all="ignore"):
-                wrong = flatten_output(
-                    ex.target(mistake.fn)(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs))),
-                    materialize_iterators=ex.materialize,
-                )
-        except Exception:  # a mistake that cannot happen on this case (an index out of range...)
-            continue
-        if compare_flat(expected, wrong, ex.rtol, ex.atol) is None:
-            continue  # harmless here
-        if agree_flat(wrong, received, rtol, atol):
+    items = evidence.items if evidence is not None else []
+    outputs = []
+    for k, mistake in enumerate(ex.mistakes):
+        wrong = mistake_output(ex, mistake, case)
+        outputs.append(wrong)
+        if wrong is None or compare_flat(expected, wrong, ex.rtol, ex.atol) is None:
+            continue  # raises here, or harmless here
+        if agree_flat(wrong, received, rtol, atol) and all(
+                (w := evidence.wrong(k, j)) is None or agree_flat(w, r, rtol, atol)
+                for j, (_, _, r) in enumerate(items)):
             return mistake.cause
-        if (not at_path and path in wrong and path in received and path in expected
-                and agree(wrong[path], received[path], rtol, atol)
-                and compare_flat({path: expected[path]}, {path: wrong[path]}, ex.rtol, ex.atol) is not None):
-            at_path = mistake.cause
-    return at_path
+    for k, (mistake, wrong) in enumerate(zip(ex.mistakes, outputs, strict=True)):
+        if (wrong is None or path not in wrong or path not in received or path not in expected
+                or not agree(wrong[path], received[path], rtol, atol)
+                or compare_flat({path: expected[path]}, {path: wrong[path]}, ex.rtol, ex.atol) is None):
+            continue
+        if any(p in received and compare_flat({p: e}, {p: received[p]}, ex.rtol, ex.atol) is None
+               and (p not in wrong or compare_flat({p: e}, {p: wrong[p]}, ex.rtol, ex.atol) is not None)
+               for p, e in expected.items()):
+            continue  # wrong where the learner is right
+        if all((w := evidence.wrong(k, j)) is None or path not in w or path not in r
+               or agree(w[path], r[path], rtol, atol) for j, (_, _, r) in enumerate(items)):
+            return mistake.cause
+    return ""
 
 
-def run_checks(ex: Exercise, fn, cases: list[Case]) -> CheckResult:
-    """Run every case; count passes and keep the first failure."""
-    passed, first = 0, None
-    for i, case in enumerate(cases):
-        received, failure = run_case(ex, case, fn)
+def tally(exercise_id: str, total: int, failures: Sequence[CaseFailure | None],
+          notes: Sequence[str] = ()) -> CheckResult:
+    """The CheckResult of a run, from each case's failure (None: passed), in case order.
+
+    ``failures`` may stop early (after a "not implemented" or "too slow" case). The untouched
+    stub's message, or a NotImplementedError on every case, is "not implemented yet"; a
+    NotImplementedError that only some cases raise is reported as the exception it is.
+    """
+    passed = sum(f is None for f in failures)
+    first = next(((i, f) for i, f in enumerate(failures) if f is not None), None)
+    if first is None:
+        return CheckResult(exercise_id, passed, total, None, tuple(dict.fromkeys(notes)))
+    i, f = first
+    if (len(failures) == total and not passed
+            and all(g.message.startswith("raised NotImplementedError") for g in failures)):
+        f = CaseFailure(i, f.case, "not implemented", "not implemented yet")
+    return CheckResult(exercise_id, passed, total, CaseFailure(i, f.case, f.kind, f.message, f.hint),
+                       tuple(dict.fromkeys(notes)))
+
+
+# -- nnlib's reference, and the learner's other functions -----------------------------------------
+
+_NNLIB_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: nnlib's files whose frames call the function being checked (the runner, a harness), as opposed
+#: to nnlib's library code (a prerequisite calling a reference is nnlib's business, not the learner's).
+_CALLER_FILES = tuple(os.path.join(_NNLIB_DIR, name)
+                      for name in ("runner.py", "check.py", os.path.join("exercises", "case_functions.py")))
+
+
+def _is_nnlib_library(filename: str) -> bool:
+    path = os.path.abspath(filename)
+    return path.startswith(_NNLIB_DIR) and path not in _CALLER_FILES
+
+
+def _reference_codes(ex: Exercise) -> frozenset[int]:
+    """The ids of the code objects of the reference (and of what it wraps, ``__wrapped__``).
+
+    By identity: code objects compare equal by value, and a learner may type the same code.
+    """
+    codes, fn, seen = set(), ex.reference, set()
+    while fn is not None and id(fn) not in seen:
+        seen.add(id(fn))
+        if hasattr(fn, "__code__"):
+            codes.add(id(fn.__code__))  # kept alive by the registry's reference
+        fn = getattr(fn, "__wrapped__", None)
+    return frozenset(codes)
+
+
+def _unwraps_to_reference(ex: Exercise, fn) -> bool:
+    """Is ``fn`` the reference, or a partial, np.vectorize, bound method or wrapper of it?"""
+    codes, todo, seen = _reference_codes(ex), [fn], set()
+    while todo:
+        f = todo.pop()
+        if f is None or id(f) in seen:
+            continue
+        seen.add(id(f))
+        if f is ex.reference or id(getattr(f, "__code__", None)) in codes:
+            return True
+        todo += [getattr(f, name, None) for name in ("func", "pyfunc", "__wrapped__", "__func__")]
+    return False
+
+
+class _Watch:
+    """Watches the frames a learner's call enters (``run_call``'s ``on_call``): does it reach nnlib's
+    reference of this exercise, and which of the learner's own functions named like another exercise
+    (their mlp_backward inside their loss_and_gradients) does it call?"""
+
+    def __init__(self, ex: Exercise):
+        self._id, self._codes = ex.id, _reference_codes(ex)
+        self.reached_reference = False
+        self.dependencies: dict[str, object] = {}
+
+    def __call__(self, frame):
+        code = frame.f_code
+        if id(code) in self._codes:
+            caller = frame.f_back
+            if caller is None or not _is_nnlib_library(caller.f_code.co_filename):
+                self.reached_reference = True
+        elif (code.co_name in EXERCISES and code.co_name != self._id and code.co_name not in self.dependencies
+              and not os.path.abspath(code.co_filename).startswith(_NNLIB_DIR)):
+            fn = frame.f_globals.get(code.co_name)
+            if getattr(fn, "__code__", None) is code:
+                self.dependencies[code.co_name] = fn
+
+
+def _reference_failure(ex: Exercise, case: Case, itself: bool) -> CaseFailure:
+    if itself:
+        why = f"this is nnlib's reference {ex.id}, not your code: run your exercise cell again"
+    else:
+        why = (f"your function calls nnlib's reference {ex.id}, so this would check nnlib's code, not yours: "
+               f"compute the result yourself, then run your exercise cell again")
+    return CaseFailure(0, case, "reference", why)
+
+
+def run_checks(ex: Exercise, fn, cases: list[Case], *, time_limit: float | None = None,
+               _checking: frozenset = frozenset()) -> CheckResult:
+    """Run every case, judge each, and keep the first failure with its likely cause.
+
+    Every case runs first (the likely cause must fit the learner's outputs on all of them);
+    a "not implemented" or "too slow" case stops the run (``time_limit`` per case, default
+    CASE_TIME_BUDGET; 0: none). When the function fails and calls a function of the learner's
+    named like another exercise that fails its own check, the result blames that one
+    (``CheckResult.blame``).
+    """
+    time_limit = CASE_TIME_BUDGET if time_limit is None else time_limit
+    if _unwraps_to_reference(ex, fn):
+        first = cases[0] if cases else Case("-", ())
+        return CheckResult(ex.id, 0, len(cases), _reference_failure(ex, first, fn is ex.reference))
+    watch = _Watch(ex)
+    runs: list[tuple[dict | None, CaseFailure | None]] = []
+    for case in cases:
+        received, failure = run_case(ex, case, fn, time_limit=time_limit, on_call=watch)
+        if watch.reached_reference:
+            return CheckResult(ex.id, 0, len(cases), _reference_failure(ex, case, False))
+        runs.append((received, failure))
+        if failure is not None and failure.kind in ("not implemented", "too slow"):
+            break  # every case would say the same / do not wait for every case
+    ran = list(zip(cases, runs, strict=False))
+    expected = [None if ex.verify is not None or received is None else reference_output(ex, case)
+                for case, (received, _) in ran]
+    evidence = None if ex.verify is not None else Evidence(
+        ex, [(case, e, r) for (case, (r, _)), e in zip(ran, expected, strict=True) if r is not None])
+    failures: list[CaseFailure | None] = []
+    notes: list[str] = []
+    for i, (case, (received, failure)) in enumerate(ran):
         if failure is None:
             try:
-                failure = judge_case(ex, case, received)
+                failure = judge_case(ex, case, received, expected[i], notes=notes, evidence=evidence)
             except Exception as err:  # a learner's output can break a verifier
-                failure = CaseFailure(0, case, "output", f"could not be judged: {err}")
-        if failure is None:
-            passed += 1
-        elif first is None:
-            first = CaseFailure(i, case, failure.kind, failure.message, failure.hint)
-            if failure.kind == "not implemented":
-                break  # every case would say the same
-    return CheckResult(ex.id, passed, len(cases), first)
+                failure = CaseFailure(0, case, "output", f"could not be judged: {type(err).__name__}: {err}")
+        failures.append(None if failure is None else CaseFailure(i, case, failure.kind, failure.message,
+                                                                  failure.hint))
+    result = tally(ex.id, len(cases), failures, notes)
+    if not result and result.failure.kind != "not implemented":
+        blame = _blame(watch.dependencies, _checking | {ex.id}, time_limit)
+        if blame:
+            result = CheckResult(result.exercise_id, result.passed, result.total, result.failure,
+                                 result.notes, blame)
+    return result
+
+
+def _blame(dependencies: Mapping[str, object], checking: frozenset, time_limit: float | None) -> str:
+    """A line naming the first of the learner's own functions (another exercise's) that fails its check."""
+    for name, dep in dependencies.items():
+        if name in checking:
+            continue
+        dep_ex = EXERCISES[name]
+        result = run_checks(dep_ex, dep, dep_ex.cases(), time_limit=time_limit, _checking=checking)
+        if not result and result.failure.kind != "not implemented":
+            return (f"it calls your {name}, which fails its own check ({result.passed} of {result.total} "
+                    f"passed): fix {name} first; check({name!r}, {name}) shows what is wrong")
+    return ""
 
 
 def format_result(ex: Exercise, result: CheckResult) -> str:
     """The text ``check`` prints: one line on success, a short report on failure."""
+    note = f" (note: {'; '.join(result.notes)})" if result.notes else ""
     if result:
-        return f"{ex.id}: all {result.total} checks passed"
+        return f"{ex.id}: all {result.total} checks passed{note}"
     f = result.failure
     if f.kind == "not implemented":
         return (f"{ex.id}: not implemented yet (replace the `raise NotImplementedError` line "
                 f"with your code, then run this cell again)")
-    lines = [f"{ex.id}: {result.passed} of {result.total} checks passed; "
-             f"case {f.case_index + 1} {f.case.describe(ex.arg_names)} failed:",
-             f"  {f.message}"]
+    if f.kind == "reference":
+        return f"{ex.id}: {f.message}"
+    lines = [f"{ex.id}: {result.blame}"] if result.blame else []
+    lines += [f"{ex.id}: {result.passed} of {result.total} checks passed; "
+              f"case {f.case_index + 1} {f.case.describe(ex.arg_names)} failed:",
+              f"  {f.message}"]
     if f.hint:
         lines.append(f"  likely cause: {f.hint}")
     lines.append(f"  hint: {ex.hints[0]}")
+    if note:
+        lines.append(f"  note: {'; '.join(result.notes)}")
     return "\n".join(lines)
+
+
+class _CappedText(io.TextIOBase):
+    """A stream that keeps the first lines and characters written to it and counts the rest."""
+
+    def __init__(self, max_lines: int, max_chars: int):
+        self._max_lines, self._max_chars = max_lines, max_chars
+        self._kept: list[str] = []
+        self._n_chars = self._n_lines = self.dropped = 0
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        text = str(text)
+        for line in text.splitlines(keepends=True):
+            room = self._max_chars - self._n_chars
+            if self._n_lines < self._max_lines and room > 0:
+                self._kept.append(line[:room])
+                self._n_chars += min(room, len(line))
+                self._n_lines += line.endswith("\n")
+                self.dropped += max(0, len(line) - room)
+            else:
+                self.dropped += len(line)
+        return len(text)
+
+    def shown(self) -> str:
+        """What was kept, and a line saying how much was left out."""
+        text = "".join(self._kept)
+        if text and not text.endswith("\n"):
+            text += "\n"
+        if self.dropped:
+            text += (f"[... {self.dropped:,} more characters printed by your function are not shown; "
+                     "the verdict follows]\n")
+        return text
+
+
+@contextlib.contextmanager
+def _captured_prints():
+    """Collect what the learner's code prints (and warns) while it is checked, capped."""
+    sink = _CappedText(SHOWN_OUTPUT_LINES, SHOWN_OUTPUT_CHARS)
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        yield sink
+
+
+def _lookup(kind: str, name, registry: Mapping, example: str):
+    """``(entry, '')`` for a registered id, else ``(None, one line saying what is wrong)``."""
+    if isinstance(name, str) and name in registry:
+        return registry[name], ""
+    if not isinstance(name, str):
+        return None, (f"the first argument must be the {kind}'s name as a string, e.g. {example}; "
+                      f"got {type(name).__name__} {getattr(name, '__name__', '')}".rstrip())
+    return None, unknown_id_message(kind, name, registry)
+
+
+def _usage(where: str, message: str, quiet: bool, strict: bool, exercise_id: str = "?") -> CheckResult:
+    report = f"{where}: {message}"
+    if not quiet:
+        print(report)
+    if strict:
+        raise AssertionError(report)
+    return CheckResult(exercise_id, 0, 0, CaseFailure(0, Case("-", ()), "usage", message))
 
 
 def check(exercise_id: str, fn, *, quiet: bool = False, strict: bool = False) -> CheckResult:
@@ -157,7 +464,8 @@ def check(exercise_id: str, fn, *, quiet: bool = False, strict: bool = False) ->
     ----------
     exercise_id : the exercise's name, e.g. "relu"
     fn : your function
-    quiet : do not print (the result still tells: ``bool(result)``)
+    quiet : do not print (neither the report nor what your function prints; the result still
+        tells: ``bool(result)``)
     strict : raise AssertionError (with the report) when a check fails, for autograders such as
         nbgrader, whose grade cells fail by raising
 
@@ -165,7 +473,14 @@ def check(exercise_id: str, fn, *, quiet: bool = False, strict: bool = False) ->
     -------
     CheckResult, truthy when every case passed
     """
-    ex = get_exercise(exercise_id)
+    name = getattr(exercise_id, "__name__", "")
+    if callable(exercise_id) and (isinstance(fn, str) or name in EXERCISES):  # check(relu, "relu")
+        exercise = fn if isinstance(fn, str) else name
+        return _usage("check", f"the exercise's name comes first, then your function: did you mean "
+                               f"check({exercise!r}, {name or exercise})?", quiet, strict, exercise)
+    ex, problem = _lookup("exercise", exercise_id, EXERCISES, 'check("relu", relu)')
+    if ex is None:
+        return _usage("check", problem, quiet, strict, str(exercise_id))
     if not callable(fn):
         result = CheckResult(ex.id, 0, 0, CaseFailure(0, Case("-", ()), "output",
                                                        f"expected a function, got {type(fn).__name__}"))
@@ -176,10 +491,11 @@ def check(exercise_id: str, fn, *, quiet: bool = False, strict: bool = False) ->
         if strict:
             raise AssertionError(report)
         return result
-    result = run_checks(ex, fn, ex.cases())
+    with _captured_prints() as prints:
+        result = run_checks(ex, fn, ex.cases())
     report = format_result(ex, result)
     if not quiet:
-        print(report)
+        print(prints.shown() + report)
     if strict and not result:
         raise AssertionError(report)
     return result
@@ -189,10 +505,14 @@ def yours_or_reference(exercise_id: str, fn):
     """Return ``fn`` if it passes :func:`check`, else nnlib's reference with a one-line notice.
 
     Cells that *use* an exercise call this, so a lesson runs top to bottom even
-    before you have written the exercise.
+    before you have written the exercise. Your function's prints during the check are not shown.
     """
-    ex = get_exercise(exercise_id)
-    if callable(fn) and run_checks(ex, fn, ex.cases()):
+    ex, problem = _lookup("exercise", exercise_id, EXERCISES, 'yours_or_reference("relu", relu)')
+    if ex is None:
+        raise ValueError(f"yours_or_reference: {problem}")
+    with _captured_prints():
+        passed = callable(fn) and run_checks(ex, fn, ex.cases())
+    if passed:
         return fn
     print(f"(using nnlib's reference {ex.id} until yours passes check)")
     return ex.reference
@@ -200,9 +520,13 @@ def yours_or_reference(exercise_id: str, fn):
 
 def hint(exercise_id: str, level: int = 1) -> None:
     """Print hint ``level`` (1 = nudge, 2 = approach, 3 = near-solution) for an exercise."""
-    ex = get_exercise(exercise_id)
+    ex, problem = _lookup("exercise", exercise_id, EXERCISES, 'hint("relu", 2)')
+    if ex is None:
+        print(f"hint: {problem}")
+        return
     if level not in (1, 2, 3):
-        raise ValueError(f"hint: level must be 1, 2 or 3; got level={level!r}")
+        print(f"hint: level must be 1, 2 or 3; got level={level!r}")
+        return
     print(f"{ex.id}, hint {level} of 3: {ex.hints[level - 1]}")
 
 
@@ -225,7 +549,10 @@ def check_answer(question_id: str, answer) -> AnswerResult:
 
     Returns an AnswerResult, truthy when correct.
     """
-    q = get_question(question_id)
+    q, problem = _lookup("question", question_id, QUESTIONS, 'check_answer("q01_1", "b")')
+    if q is None:
+        print(f"check_answer: {problem}")
+        return AnswerResult(str(question_id), False)
     return AnswerResult(q.id, _judge_answer(q, answer))
 
 
@@ -254,5 +581,3 @@ def _judge_answer(q, answer) -> bool:
     side = "low" if value < q.answer else "high"
     print(f"{q.id}: not quite: {value:g} is too {side}. {q.feedback[side]}")
     return False
-
-

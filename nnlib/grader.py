@@ -60,7 +60,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlib.check import CaseFailure, CheckResult, format_result, judge_case
+from nnlib.check import CaseFailure, CheckResult, Evidence, format_result, judge_case, tally
 from nnlib.exercises import CHECK_SEED, EXERCISES, QUESTIONS, Case, Exercise
 from nnlib.grade_worker import SETUP_FAILED, _drop_magics, array_leaves, case_fingerprint
 from nnlib.judge import MAX_OUTPUT_ELEMENTS, flatten_output
@@ -751,7 +751,8 @@ class _Expected:
 _EXPECTED = _Expected()
 
 
-def _judge(ex: Exercise, case: Case, expected, received: dict) -> CaseFailure | None:
+def _judge(ex: Exercise, case: Case, expected, received: dict, notes: list | None = None,
+           evidence: Evidence | None = None) -> CaseFailure | None:
     """``check.judge_case`` with the reference's output for this case computed once."""
     if isinstance(expected, Exception):
         raise GraderError(f"nnlib's reference raised {type(expected).__name__}: {expected}")
@@ -759,7 +760,19 @@ def _judge(ex: Exercise, case: Case, expected, received: dict) -> CaseFailure | 
     # A fresh copy of the case: a verifier may consume a generator in it, and cases are shared.
     case = Case(case.name, copy.deepcopy(case.args), copy.deepcopy(dict(case.kwargs)), case.batch_size)
     flat = None if ex.verify is not None else flatten_output(expected, materialize_iterators=ex.materialize)
-    return judge_case(ex, case, received, flat)
+    return judge_case(ex, case, received, flat, notes=notes, evidence=evidence)
+
+
+def _evidence(ex: Exercise, cases: list[Case], outputs: list, results: dict,
+              run: RunResult) -> Evidence | None:
+    """The learner's outputs on every case, so that a likely cause fits all of them (as in check())."""
+    if ex.verify is not None:
+        return None
+    return Evidence(ex, [(cases[i], flatten_output(outputs[i], materialize_iterators=ex.materialize),
+                          run.arrays[i])
+                         for i, report in sorted(results.items())
+                         if report.get("kind") == "ok" and i in run.arrays and i < len(cases)
+                         and not isinstance(outputs[i], Exception)])
 
 
 def _signal_name(returncode: int | None) -> str:
@@ -826,11 +839,11 @@ def judge_run(ex: Exercise, seed: int, run: RunResult, limits: Limits) -> tuple[
             results[e["i"]] = e
     running = max((e["i"] for e in events if e["event"] == "case" and isinstance(e.get("i"), int)),
                   default=-1)
-    passed, first = 0, None
+    evidence, notes, failures = _evidence(ex, cases, outputs, results, run), [], []
     for i, case in enumerate(cases):
         report = results.get(i)
         if report is None:
-            if i == running or (first is None and i > running):
+            if i == running or (not any(failures) and i > running):
                 failure = CaseFailure(i, case, "output", _why_no_result(run, limits))
             else:
                 failure = CaseFailure(i, case, "output", "no result: this case did not run")
@@ -840,7 +853,7 @@ def judge_run(ex: Exercise, seed: int, run: RunResult, limits: Limits) -> tuple[
                 failure = CaseFailure(i, case, "output", f"no result: {run.bad_arrays.get(i, 'missing')}")
             else:
                 try:
-                    failure = _judge(ex, case, outputs[i], received)
+                    failure = _judge(ex, case, outputs[i], received, notes, evidence)
                 except GraderError as err:
                     return None, "", str(err)
                 except Exception as err:  # a learner's output can break a verifier, as in check()
@@ -849,13 +862,10 @@ def judge_run(ex: Exercise, seed: int, run: RunResult, limits: Limits) -> tuple[
             kind = report.get("kind") if report.get("kind") in _KINDS else "output"
             failure = CaseFailure(i, case, kind, _clean(report.get("message", "")),
                                   _clean(report.get("hint", "") or ""))
-        if failure is None:
-            passed += 1
-        elif first is None:
-            first = CaseFailure(i, case, failure.kind, failure.message, failure.hint)
-            if failure.kind == "not implemented":
-                break
-    return CheckResult(ex.id, passed, len(cases), first), "", ""
+        failures.append(failure and CaseFailure(i, case, failure.kind, failure.message, failure.hint))
+        if failure is not None and failure.kind == "not implemented":
+            break
+    return tally(ex.id, len(cases), failures, notes), "", ""
 
 
 def _provided(ex: Exercise) -> str:

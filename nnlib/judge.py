@@ -55,17 +55,21 @@ def agree_flat(a: dict, b: dict, rtol: float, atol: float) -> bool:
     return a.keys() == b.keys() and all(agree(a[k], b[k], rtol, atol) for k in a)
 
 
+def _widened(expected: np.dtype, received: np.dtype) -> bool:
+    """float64 where float32 was expected: a correct answer in more precision (accepted, with a note)."""
+    return expected == np.float32 and received == np.float64
+
+
 def compare_flat(expected: dict, received: dict, rtol: float, atol: float) -> Mismatch | None:
     """First difference between two flattened outputs, or None if they agree within tolerance.
 
-    Structure, shape and dtype must match exactly (a float32 input must give a
-    float32 output); values must satisfy ``|r - e| <= atol + rtol * |e|``, with
-    the tolerance raised for float32 values (see :func:`tolerance`).
+    Structure and shape must match exactly, and so must the dtype, but for float64 where
+    float32 was expected (see :func:`dtype_note`: the values are then judged at the float32
+    tolerance). Values must satisfy ``|r - e| <= atol + rtol * |e|``, with the tolerance
+    raised for float32 values (see :func:`tolerance`).
     """
-    missing = [k for k in expected if k not in received]
-    extra = [k for k in received if k not in expected]
-    if missing or extra:
-        return Mismatch(_structure_message(expected, received), (missing or extra)[0])
+    if expected.keys() != received.keys():
+        return structure_mismatch(expected, received)
     for path, exp in expected.items():
         got = received[path]
         where = _where(path)
@@ -76,7 +80,7 @@ def compare_flat(expected: dict, received: dict, rtol: float, atol: float) -> Mi
             elif got.size == exp.size:
                 note = " (same number of entries: reshape or a wrong axis?)"
             return Mismatch(f"{where}: expected shape {exp.shape}, got {got.shape}{note}", path)
-        if exp.ndim > 0 and got.dtype != exp.dtype:
+        if exp.ndim > 0 and got.dtype != exp.dtype and not _widened(exp.dtype, got.dtype):
             return Mismatch(f"{where}: expected dtype {exp.dtype}, got {got.dtype}", path)
         got64 = got.astype(np.float64)
         exp64 = exp.astype(np.float64)
@@ -96,38 +100,115 @@ def compare_flat(expected: dict, received: dict, rtol: float, atol: float) -> Mi
     return None
 
 
-def _structure_message(expected: dict, received: dict) -> str:
-    def top(flat):
-        keys = {k.split(".")[0].split("]")[0] for k in flat}
-        return keys
+def dtype_note(expected: dict, received: dict) -> str:
+    """'float32 in, float64 out' when an accepted output is float64 where float32 was expected, else ''."""
+    if any(path in received and received[path].ndim > 0 and _widened(exp.dtype, received[path].dtype)
+           for path, exp in expected.items()):
+        return "float32 in, float64 out"
+    return ""
 
-    if list(expected) == [""]:
-        n = len(top(received))
-        return f"expected a single array or number, got a list or tuple of {n} item{'s' * (n != 1)}"
-    if list(received) == [""]:
-        return f"expected a structure with parts {sorted(expected)[:4]}, got a single array or number"
-    n_exp, n_got = len(top(expected)), len(top(received))
-    if n_exp != n_got:
-        return f"expected {n_exp} parts in the result, got {n_got}"
-    missing = [k for k in expected if k not in received]
-    if (named := re.fullmatch(r"(.*)\.\w+", missing[0])) and any(
-            k.startswith(named.group(1) + "[") for k in received):
-        # e.g. (X, Z) where DenseCache(X, Z) was expected: name the fields, not a flattened key
-        prefix = named.group(1)
-        fields = list(dict.fromkeys(k[len(prefix) + 1:].split(".")[0].split("[")[0]
-                                    for k in expected if k.startswith(prefix + ".")))
-        return (f"output{prefix} is a plain tuple or list; it must be the NamedTuple with fields "
-                f"{', '.join(fields)} (so that .{fields[0]} works)")
-    if item := re.match(r"(.*)\[\d+\]", missing[0]):  # a list or tuple at `prefix` is too short
-        prefix = item.group(1)
 
-        def count(flat):
-            return len({m.group(1) for k in flat if (m := re.match(re.escape(prefix) + r"\[(\d+)\]", k))})
+# -- the structure of an output ------------------------------------------------------------------
+#
+# A flattened output names each array by its path ("[1][0].W", "['loss'][2]", "[1]#len" for an
+# empty list). To say what differs ("output[1] has 4 items; expected 3"), both outputs are rebuilt
+# into trees of containers and compared from the root down.
 
-        n_got, n_expected = count(received), count(expected)
-        if n_got < n_expected and (n_got or f"{prefix}#len" in received):
-            return f"output{prefix} has {n_got} item{'s' * (n_got != 1)}; expected {n_expected}"
-    return f"the result has no part {missing[0]!r} (got parts {sorted(received)[:4]})"
+_SEGMENT = re.compile(r"""\[(\d+)\]|\[('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\]|\.(\w+)|(#len)$""")
+
+
+@dataclass
+class _Node:
+    """A container of a flattened output: ``kind`` is "items" (tuple, list), "fields" (NamedTuple) or
+    "keys" (dict); ``children`` by label in order; or a leaf (``kind`` "leaf")."""
+
+    kind: str = ""
+    children: dict = None
+    key: str = ""  # a flattened key at or below this node, to point at
+
+    def __post_init__(self):
+        self.children = {} if self.children is None else self.children
+
+
+def _tree(flat: dict) -> _Node:
+    root = _Node()
+    for key in flat:
+        node, pos = root, 0
+        node.key = node.key or key
+        while pos < len(key):
+            m = _SEGMENT.match(key, pos)
+            if m is None:  # not a path flatten_output makes: keep it whole, as a label
+                label, kind, pos = key[pos:], "keys", len(key)
+            elif m.group(4):  # "#len": an empty container
+                node.kind = node.kind or "items"
+                break
+            else:
+                kind = "items" if m.group(1) else ("keys" if m.group(2) else "fields")
+                label, pos = m.group(0), m.end()
+            node.kind = node.kind or kind
+            node = node.children.setdefault(label, _Node(key=key))
+        else:
+            node.kind = node.kind or "leaf"
+    return root
+
+
+def _describe_node(node: _Node) -> str:
+    n = len(node.children)
+    if node.kind == "leaf":
+        return "a single array or number"
+    if not n:
+        return "an empty list, tuple or dict"
+    if node.kind == "fields":
+        return f"a NamedTuple with fields {', '.join(label[1:] for label in node.children)}"
+    if node.kind == "keys":
+        return f"a dict with keys {', '.join(label[1:-1] for label in node.children)}"
+    return f"a list or tuple of {n} item{'s' * (n != 1)}"
+
+
+def structure_mismatch(expected: dict, received: dict) -> Mismatch:
+    """What differs between the structures of two flattened outputs (that do differ)."""
+    found = _first_difference(_tree(expected), _tree(received), "", expected)
+    if found is None:  # the trees agree but the keys do not (an unusual key): name a part
+        missing = [k for k in expected if k not in received] or [k for k in received if k not in expected]
+        return Mismatch(f"the result has no part {missing[0]!r} (got parts {sorted(received)[:4]})",
+                        missing[0])
+    return found
+
+
+def _first_difference(exp: _Node, got: _Node, path: str, expected: dict) -> Mismatch | None:
+    where = f"output{path}"
+    if exp.kind != got.kind:
+        if not path and exp.kind == "leaf":
+            return Mismatch(f"expected a single array or number, got {_describe_node(got)}", got.key)
+        if not path and got.kind == "leaf":
+            return Mismatch(f"expected a structure with parts {sorted(expected)[:4]}, got a single array "
+                            "or number", exp.key)
+        if exp.kind == "fields" and got.kind == "items":  # (X, Z) where DenseCache(X, Z) was expected
+            fields = [label[1:] for label in exp.children]
+            return Mismatch(f"{where} is a plain tuple or list; it must be the NamedTuple with fields "
+                            f"{', '.join(fields)} (so that .{fields[0]} works)", exp.key)
+        return Mismatch(f"{where}: expected {_describe_node(exp)}, got {_describe_node(got)}", exp.key)
+    if exp.kind == "leaf":
+        return None
+    if exp.kind == "items" and len(exp.children) != len(got.children):
+        n_got, n_exp = len(got.children), len(exp.children)
+        longer = exp if n_exp > n_got else got  # point at the first item the other one lacks
+        first_extra = list(longer.children.values())[min(n_got, n_exp)]
+        return Mismatch(f"{where} has {n_got} item{'s' * (n_got != 1)}; expected {n_exp}", first_extra.key)
+    if exp.children.keys() != got.children.keys():
+        missing = [label for label in exp.children if label not in got.children]
+        extra = [label for label in got.children if label not in exp.children]
+        what = "fields" if exp.kind == "fields" else "keys"
+        names = [label[1:] if exp.kind == "fields" else label[1:-1] for label in exp.children]
+        parts = ([f"lacks {', '.join(missing)}"] if missing else []) + (
+            [f"has {', '.join(extra)} too"] if extra else [])
+        return Mismatch(f"{where} {' and '.join(parts)}; expected the {what} {', '.join(names)}",
+                        exp.children[missing[0]].key if missing else exp.key)
+    for label, child in exp.children.items():
+        found = _first_difference(child, got.children[label], path + label, expected)
+        if found is not None:
+            return found
+    return None
 
 
 #: A single number this close to the answer (relative, or absolute below 1) is "almost right".
@@ -157,7 +238,12 @@ def _dense_list_cause(expected: dict, received: dict) -> str:
 
 
 def diagnose(expected: dict, received: dict, path: str, batch_size: int | None = None) -> str:
-    """Name a common bug class from how one part of the output differs, or return ''."""
+    """Name a common bug class from how one part of the output differs, or return ''.
+
+    Only where the evidence supports it: a factor is named when every entry shows it (and at
+    least two nonzero ones, three for an unnamed factor), never a factor of 0; two 0/1 patterns
+    are never a "factor" of each other.
+    """
     exp, got = expected.get(path), received.get(path)
     if exp is None or got is None:
         return _dense_list_cause(expected, received)
@@ -177,24 +263,37 @@ def diagnose(expected: dict, received: dict, path: str, batch_size: int | None =
         return "your result contains inf: an exp() overflowed? shift by the max first"
     if exp.size == 1:
         return _diagnose_number(float(exp.flat[0]), float(got.flat[0]), batch_size)
-    scale = float(np.max(np.abs(exp))) if exp.size else 0.0
-    if scale == 0 or not np.all(np.isfinite(got)):
+    if not exp.size or not np.all(np.isfinite(got)) or not np.all(np.isfinite(exp)):
         return ""
+    scale = float(np.max(np.abs(exp)))
+    if scale == 0:  # only an offset shows against zeros
+        return _offset_cause(got - exp, atol=0.0)
     if not np.any(got):
         return "your result is all zeros: was the value never accumulated or returned?"
     if exp.ndim == 2 and exp.shape[0] == exp.shape[1] > 1 and np.allclose(got, exp.T, rtol=1e-6):
         return "your result equals the transpose of the expected one"
+    if _is_mask(exp) and _is_mask(got):  # 0/1 patterns: a condition, not a factor or an offset
+        if np.all(got == 1 - exp):
+            return "your 0/1 result is the opposite of the expected one everywhere: a condition inverted?"
+        return ""
     big = np.abs(exp) > 1e-6 * scale
-    ratios = got[big] / exp[big]
-    ratio = float(np.median(ratios))
-    if np.allclose(ratios, ratio, rtol=1e-4):
-        found = _diagnose_ratio(ratio, batch_size, generic=True)
+    ratio = float(np.median(got[big] / exp[big]))
+    if (np.count_nonzero(big) >= 2 and abs(ratio) > 1e-6
+            and np.allclose(got, ratio * exp, rtol=1e-4, atol=1e-9 * scale)):
+        found = _diagnose_ratio(ratio, batch_size, generic=np.count_nonzero(big) >= 3)
         if found:
             return found
-    offset = got - exp
-    if np.allclose(offset, offset.flat[0], rtol=1e-6, atol=1e-9 * scale) and offset.flat[0] != 0:
+    return _offset_cause(got - exp, atol=1e-9 * scale)
+
+
+def _offset_cause(offset: np.ndarray, atol: float) -> str:
+    if offset.flat[0] != 0 and np.allclose(offset, offset.flat[0], rtol=1e-6, atol=atol):
         return f"every value is off by the same constant {offset.flat[0]:+.4g}: a bias or shift is wrong"
     return ""
+
+
+def _is_mask(a: np.ndarray) -> bool:
+    return bool(np.all((a == 0) | (a == 1)))
 
 
 def _diagnose_number(expected: float, got: float, batch_size: int | None) -> str:

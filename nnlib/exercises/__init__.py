@@ -8,6 +8,7 @@ file; :data:`EXERCISES` and :data:`QUESTIONS` gather them.
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -214,16 +215,24 @@ def _gather():
 EXERCISES, QUESTIONS = _gather()
 
 
+def unknown_id_message(kind: str, name: str, known) -> str:
+    """"unknown exercise id 'ReLU'; did you mean 'relu'?": the closest known ids (difflib), or all."""
+    ids = sorted(known)
+    cleaned = name.strip().lower()
+    close = [i for i in ids if i.lower() == cleaned] or difflib.get_close_matches(cleaned, ids, n=3)
+    if close:
+        return f"unknown {kind} id {name!r}; did you mean {' or '.join(repr(c) for c in close)}?"
+    return f"unknown {kind} id {name!r}; known ids: {', '.join(ids)}"
+
+
 def get_exercise(exercise_id: str) -> Exercise:
-    """The registered exercise, or a ValueError that lists the known ids of close lessons."""
+    """The registered exercise, or a ValueError naming the closest known ids."""
     if exercise_id not in EXERCISES:
-        known = ", ".join(sorted(EXERCISES))
-        raise ValueError(f"unknown exercise id {exercise_id!r}; known ids: {known}")
+        raise ValueError(unknown_id_message("exercise", str(exercise_id), EXERCISES))
     return EXERCISES[exercise_id]
 
 
 def get_question(question_id: str) -> Question:
     if question_id not in QUESTIONS:
-        known = ", ".join(sorted(QUESTIONS))
-        raise ValueError(f"unknown question id {question_id!r}; known ids: {known}")
+        raise ValueError(unknown_id_message("question", str(question_id), QUESTIONS))
     return QUESTIONS[question_id]
