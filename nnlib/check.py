@@ -12,7 +12,6 @@ import contextlib
 import copy
 import io
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -24,8 +23,8 @@ from nnlib.judge import (
     agree,
     agree_flat,
     compare_flat,
-    diagnose,
     dtype_note,
+    explain,
     flatten_output,
 )
 from nnlib.runner import describe_exception, own_errstate, run_call  # noqa: F401 (describe_exception: re-exported)
@@ -114,13 +113,15 @@ class Evidence:
 
 
 def judge_case(ex: Exercise, case: Case, received: dict, expected: dict | None = None, *,
-               notes: list | None = None, evidence: Evidence | None = None) -> CaseFailure | None:
+               notes: list | None = None, evidence: Evidence | None = None,
+               explain: bool = True) -> CaseFailure | None:
     """Compare a flattened result with the reference's (or run the exercise's verifier).
 
     ``expected`` is the reference's flattened output on this case, computed here if not
     given. On a mismatch the hint ("likely cause") is the cause of the exercise's known
     mistake that explains the result (see :func:`_known_mistake`; with ``evidence``, the
-    learner's outputs on the other cases too), else the judge's generic diagnosis. A note on
+    learner's outputs on the other cases too), else the judge's generic diagnosis; without
+    ``explain`` (a later failing case, whose cause is not shown) none is looked for. A note on
     an accepted result (float64 for float32 input) is appended to ``notes``.
     """
     with own_errstate():  # judged under nnlib's error state, whatever np.seterr the learner called
@@ -132,34 +133,29 @@ def judge_case(ex: Exercise, case: Case, received: dict, expected: dict | None =
         mismatch: Mismatch | None = compare_flat(expected, received, ex.rtol, ex.atol)
         if mismatch is None:
             if notes is not None and (note := dtype_note(expected, received)):
-                notes.append(f"{note}: accepted, as the values are right (nnlib's functions keep float32 "
-                             "as float32)")
+                notes.append(f"{note}: accepted, the values are right; nnlib's functions keep float32 "
+                         "as float32")
             return None
-        hint = (_known_mistake(ex, case, expected, received, mismatch.path, evidence)
-                or _generic_cause(ex, case, expected, received, mismatch.path, evidence))
+        path = mismatch.path
+        hint = "" if not explain else (_known_mistake(ex, case, expected, received, path, evidence)
+                                       or _generic_cause(ex, case, expected, received, path, evidence))
         return CaseFailure(0, case, "output", mismatch.what, hint)
 
 
 def _generic_cause(ex: Exercise, case: Case, expected: dict, received: dict, path: str,
                    evidence: Evidence | None) -> str:
     """The judge's diagnosis at ``path``; with ``evidence``, only if no other case that is wrong there
-    contradicts it: gets another one (up to its numbers), or none from two or more numbers (a
-    ratio of 1/2 on one tie is no "half of every value" when the other entries are right)."""
-    cause = diagnose(expected, received, path, case.inferred_batch_size())
-    if not cause or evidence is None:
-        return cause
-    kind = _NUMBER.sub("#", cause)
+    contradicts it: a ratio of 1/2 on one tie is no "half of every value" when, on a case with
+    more entries, the values are not halved."""
+    found = explain(expected, received, path, case.inferred_batch_size())
+    if not found.text or evidence is None or found.holds is None:
+        return found.text
     for other, e, r in evidence.items:
-        if path not in e or path not in r or compare_flat({path: e[path]}, {path: r[path]}, ex.rtol,
-                                                          ex.atol) is None:
-            continue
-        found = diagnose(e, r, path, other.inferred_batch_size())
-        if (found or (e[path].size > 1 and np.any(e[path]))) and _NUMBER.sub("#", found) != kind:
+        if (path in e and path in r
+                and compare_flat({path: e[path]}, {path: r[path]}, ex.rtol, ex.atol) is not None
+                and found.holds(e[path], r[path], other.inferred_batch_size()) is False):
             return ""
-    return cause
-
-
-_NUMBER = re.compile(r"[-+]?\d[\d.]*(?:e[-+]?\d+)?")
+    return found.text
 
 
 #: A re-enacted mistake must reproduce the result this closely (at least) to be named.
@@ -184,24 +180,39 @@ def _known_mistake(ex: Exercise, case: Case, expected: dict, received: dict, pat
 
     Only a mistake that is wrong on this case, where it does not raise, is named:
 
-    1. the first that reproduces the whole result, and (with ``evidence``) the learner's output
-       on every other case where it runs, passing or not;
+    1. the first that reproduces the whole result and, with ``evidence``, is not contradicted by
+       another case: one where both the learner and the mistake are wrong, but differently (a
+       5-point stencil is as close to f' as "h ignored" on one case, not on all);
     2. else the first that agrees with the result at ``path`` (where it is first wrong) and is
        wrong there too, that is right wherever the result is right (a mistake that "makes" an
-       error the learner did not make is not theirs), and (with ``evidence``) agrees with the
-       learner's output at ``path`` on every other case.
+       error the learner did not make is not theirs), and is not contradicted at ``path`` by
+       another case.
+
+    A case where only one of them is wrong is no evidence: a slip may show only on some shapes
+    (a squeeze that matters only for a column), and a learner may make a second mistake.
     """
     rtol, atol = max(ex.rtol, MISTAKE_RTOL), max(ex.atol, MISTAKE_ATOL)  # to match the learner's result
     items = evidence.items if evidence is not None else []
+
+    def contradicted(k: int, part=None) -> bool:
+        for j, (_, e, r) in enumerate(items):
+            w = evidence.wrong(k, j)
+            if part is not None:
+                if w is None or part not in w or part not in r or part not in e:
+                    continue
+                e, r, w = {part: e[part]}, {part: r[part]}, {part: w[part]}
+            if (w is not None and compare_flat(e, r, ex.rtol, ex.atol) is not None
+                    and compare_flat(e, w, ex.rtol, ex.atol) is not None
+                    and not agree_flat(w, r, rtol, atol) and not _nan_hides(r, w)):
+                return True
+        return False
     outputs = []
     for k, mistake in enumerate(ex.mistakes):
         wrong = mistake_output(ex, mistake, case)
         outputs.append(wrong)
         if wrong is None or compare_flat(expected, wrong, ex.rtol, ex.atol) is None:
             continue  # raises here, or harmless here
-        if agree_flat(wrong, received, rtol, atol) and all(
-                (w := evidence.wrong(k, j)) is None or agree_flat(w, r, rtol, atol)
-                for j, (_, _, r) in enumerate(items)):
+        if agree_flat(wrong, received, rtol, atol) and not contradicted(k):
             return mistake.cause
     for k, (mistake, wrong) in enumerate(zip(ex.mistakes, outputs, strict=True)):
         if (wrong is None or path not in wrong or path not in received or path not in expected
@@ -212,10 +223,17 @@ def _known_mistake(ex: Exercise, case: Case, expected: dict, received: dict, pat
                and (p not in wrong or compare_flat({p: e}, {p: wrong[p]}, ex.rtol, ex.atol) is not None)
                for p, e in expected.items()):
             continue  # wrong where the learner is right
-        if all((w := evidence.wrong(k, j)) is None or path not in w or path not in r
-               or agree(w[path], r[path], rtol, atol) for j, (_, _, r) in enumerate(items)):
+        if not contradicted(k, path):
             return mistake.cause
     return ""
+
+
+def _nan_hides(received: dict, wrong: dict) -> bool:
+    """Is the learner's output NaN or inf where the mistake's is finite? (A second slip, such as
+    0 * log(0), hides whatever else the case would show.)"""
+    return any(p in wrong and wrong[p].shape == r.shape and r.dtype.kind == "f"
+               and bool(np.any(~np.isfinite(r) & np.isfinite(wrong[p].astype(np.float64))))
+               for p, r in received.items())
 
 
 def tally(exercise_id: str, total: int, failures: Sequence[CaseFailure | None],
@@ -316,7 +334,9 @@ def run_checks(ex: Exercise, fn, cases: list[Case], *, time_limit: float | None 
                _checking: frozenset = frozenset()) -> CheckResult:
     """Run every case, judge each, and keep the first failure with its likely cause.
 
-    Every case runs first (the likely cause must fit the learner's outputs on all of them);
+    A function that is nnlib's reference, or passes only by calling it, fails with one line
+    saying so (a wrong function that calls it fails as any other). Every case runs first (the
+    likely cause must fit the learner's outputs on all of them);
     a "not implemented" or "too slow" case stops the run (``time_limit`` per case, default
     CASE_TIME_BUDGET; 0: none). When the function fails and calls a function of the learner's
     named like another exercise that fails its own check, the result blames that one
@@ -330,8 +350,6 @@ def run_checks(ex: Exercise, fn, cases: list[Case], *, time_limit: float | None 
     runs: list[tuple[dict | None, CaseFailure | None]] = []
     for case in cases:
         received, failure = run_case(ex, case, fn, time_limit=time_limit, on_call=watch)
-        if watch.reached_reference:
-            return CheckResult(ex.id, 0, len(cases), _reference_failure(ex, case, False))
         runs.append((received, failure))
         if failure is not None and failure.kind in ("not implemented", "too slow"):
             break  # every case would say the same / do not wait for every case
@@ -345,12 +363,15 @@ def run_checks(ex: Exercise, fn, cases: list[Case], *, time_limit: float | None 
     for i, (case, (received, failure)) in enumerate(ran):
         if failure is None:
             try:
-                failure = judge_case(ex, case, received, expected[i], notes=notes, evidence=evidence)
+                failure = judge_case(ex, case, received, expected[i], notes=notes, evidence=evidence,
+                                     explain=not any(failures))
             except Exception as err:  # a learner's output can break a verifier
                 failure = CaseFailure(0, case, "output", f"could not be judged: {type(err).__name__}: {err}")
         failures.append(None if failure is None else CaseFailure(i, case, failure.kind, failure.message,
                                                                   failure.hint))
     result = tally(ex.id, len(cases), failures, notes)
+    if result and watch.reached_reference:  # right because it is nnlib's: never a pass
+        return CheckResult(ex.id, 0, len(cases), _reference_failure(ex, cases[0], False))
     if not result and result.failure.kind != "not implemented":
         blame = _blame(watch.dependencies, _checking | {ex.id}, time_limit)
         if blame:

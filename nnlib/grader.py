@@ -752,7 +752,7 @@ _EXPECTED = _Expected()
 
 
 def _judge(ex: Exercise, case: Case, expected, received: dict, notes: list | None = None,
-           evidence: Evidence | None = None) -> CaseFailure | None:
+           evidence: Evidence | None = None, explain: bool = True) -> CaseFailure | None:
     """``check.judge_case`` with the reference's output for this case computed once."""
     if isinstance(expected, Exception):
         raise GraderError(f"nnlib's reference raised {type(expected).__name__}: {expected}")
@@ -760,7 +760,7 @@ def _judge(ex: Exercise, case: Case, expected, received: dict, notes: list | Non
     # A fresh copy of the case: a verifier may consume a generator in it, and cases are shared.
     case = Case(case.name, copy.deepcopy(case.args), copy.deepcopy(dict(case.kwargs)), case.batch_size)
     flat = None if ex.verify is not None else flatten_output(expected, materialize_iterators=ex.materialize)
-    return judge_case(ex, case, received, flat, notes=notes, evidence=evidence)
+    return judge_case(ex, case, received, flat, notes=notes, evidence=evidence, explain=explain)
 
 
 def _evidence(ex: Exercise, cases: list[Case], outputs: list, results: dict,
@@ -853,7 +853,7 @@ def judge_run(ex: Exercise, seed: int, run: RunResult, limits: Limits) -> tuple[
                 failure = CaseFailure(i, case, "output", f"no result: {run.bad_arrays.get(i, 'missing')}")
             else:
                 try:
-                    failure = _judge(ex, case, outputs[i], received, notes, evidence)
+                    failure = _judge(ex, case, outputs[i], received, notes, evidence, not any(failures))
                 except GraderError as err:
                     return None, "", str(err)
                 except Exception as err:  # a learner's output can break a verifier, as in check()

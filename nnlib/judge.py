@@ -9,7 +9,9 @@ sandboxed grading process (``nnlib grade``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -237,86 +239,150 @@ def _dense_list_cause(expected: dict, received: dict) -> str:
     return ""
 
 
+class Diagnosis(NamedTuple):
+    """A generic likely cause, and how to test it on another case.
+
+    ``holds(expected, received, batch_size)`` (arrays at the same part of another case's output)
+    is True where the same bug would show the same way, False where that case contradicts it,
+    None where it cannot tell. None for causes that only state a fact about this result.
+    """
+
+    text: str
+    holds: Callable[[np.ndarray, np.ndarray, int | None], bool | None] | None = None
+
+
+_NONE = Diagnosis("")
+
+
 def diagnose(expected: dict, received: dict, path: str, batch_size: int | None = None) -> str:
     """Name a common bug class from how one part of the output differs, or return ''.
 
     Only where the evidence supports it: a factor is named when every entry shows it (and at
     least two nonzero ones, three for an unnamed factor), never a factor of 0; two 0/1 patterns
-    are never a "factor" of each other.
+    are never a "factor" of each other. (:func:`explain` also says how to test it elsewhere.)
     """
+    return explain(expected, received, path, batch_size).text
+
+
+def explain(expected: dict, received: dict, path: str, batch_size: int | None = None) -> Diagnosis:
+    """:func:`diagnose`, with the test of the cause on another case."""
     exp, got = expected.get(path), received.get(path)
     if exp is None or got is None:
-        return _dense_list_cause(expected, received)
+        return Diagnosis(_dense_list_cause(expected, received))
     if got.shape != exp.shape:
         if exp.ndim == 0:
-            return f"expected a single number, got an array of shape {got.shape}: reduce it (np.mean?)"
+            return Diagnosis(f"expected a single number, got an array of shape {got.shape}: reduce it "
+                             "(np.mean?)")
         if got.ndim == 2 and got.shape == exp.shape[::-1]:
-            return "the shape is transposed: check which side of the @ each matrix goes"
+            return Diagnosis("the shape is transposed: check which side of the @ each matrix goes",
+                             _transposed)
         if got.ndim == exp.ndim + 1 and got.shape[1:] == exp.shape:
-            return "one axis too many: did you forget to sum over the batch (axis=0)?"
-        return ""
+            return Diagnosis("one axis too many: did you forget to sum over the batch (axis=0)?")
+        return _NONE
     got = got.astype(np.float64)
     exp = exp.astype(np.float64)
     if np.isnan(got).any() and not np.isnan(exp).any():
-        return "your result contains NaN: look for 0 * inf, inf - inf, or log of 0 (e.g. exp overflow)"
+        return Diagnosis("your result contains NaN: look for 0 * inf, inf - inf, or log of 0 "
+                         "(e.g. exp overflow)")
     if np.isinf(got).any() and not np.isinf(exp).any():
-        return "your result contains inf: an exp() overflowed? shift by the max first"
+        return Diagnosis("your result contains inf: an exp() overflowed? shift by the max first")
     if exp.size == 1:
         return _diagnose_number(float(exp.flat[0]), float(got.flat[0]), batch_size)
     if not exp.size or not np.all(np.isfinite(got)) or not np.all(np.isfinite(exp)):
-        return ""
+        return _NONE
     scale = float(np.max(np.abs(exp)))
     if scale == 0:  # only an offset shows against zeros
         return _offset_cause(got - exp, atol=0.0)
     if not np.any(got):
-        return "your result is all zeros: was the value never accumulated or returned?"
+        return Diagnosis("your result is all zeros: was the value never accumulated or returned?",
+                         lambda e, g, n: g.shape == e.shape and not np.any(g))
     if exp.ndim == 2 and exp.shape[0] == exp.shape[1] > 1 and np.allclose(got, exp.T, rtol=1e-6):
-        return "your result equals the transpose of the expected one"
+        return Diagnosis("your result equals the transpose of the expected one", _transposed)
     if _is_mask(exp) and _is_mask(got):  # 0/1 patterns: a condition, not a factor or an offset
         if np.all(got == 1 - exp):
-            return "your 0/1 result is the opposite of the expected one everywhere: a condition inverted?"
-        return ""
+            return Diagnosis("your 0/1 result is the opposite of the expected one everywhere: a condition "
+                             "inverted?", lambda e, g, n: g.shape == e.shape and bool(np.all(g == 1 - e)))
+        return _NONE
     big = np.abs(exp) > 1e-6 * scale
     ratio = float(np.median(got[big] / exp[big]))
     if (np.count_nonzero(big) >= 2 and abs(ratio) > 1e-6
             and np.allclose(got, ratio * exp, rtol=1e-4, atol=1e-9 * scale)):
         found = _diagnose_ratio(ratio, batch_size, generic=np.count_nonzero(big) >= 3)
-        if found:
+        if found.text:
             return found
     return _offset_cause(got - exp, atol=1e-9 * scale)
 
 
-def _offset_cause(offset: np.ndarray, atol: float) -> str:
+def _transposed(e: np.ndarray, g: np.ndarray, n) -> bool | None:
+    if e.ndim != 2 or g.shape != e.shape[::-1]:
+        return False
+    if e.shape[0] == e.shape[1] and np.allclose(e, e.T):
+        return None  # a symmetric matrix cannot tell
+    return e.shape[0] != e.shape[1] or bool(np.allclose(g, e.T, rtol=1e-6))
+
+
+def _scaled_by(factor: Callable[[int | None], float | None]):
+    """``holds`` for "every value is ``factor(N)`` times the expected one"."""
+
+    def holds(e: np.ndarray, g: np.ndarray, n: int | None) -> bool | None:
+        r = factor(n)
+        if r is None or g.shape != e.shape:
+            return None if r is None else False
+        e, g = e.astype(np.float64), g.astype(np.float64)
+        if not (np.all(np.isfinite(e)) and np.all(np.isfinite(g))):
+            return None
+        scale = float(np.max(np.abs(e))) if e.size else 0.0
+        if scale == 0:
+            return None  # zeros times anything are zeros: no evidence either way
+        return bool(np.allclose(g, r * e, rtol=1e-4, atol=1e-9 * scale))
+
+    return holds
+
+
+def _offset_cause(offset: np.ndarray, atol: float) -> Diagnosis:
     if offset.flat[0] != 0 and np.allclose(offset, offset.flat[0], rtol=1e-6, atol=atol):
-        return f"every value is off by the same constant {offset.flat[0]:+.4g}: a bias or shift is wrong"
-    return ""
+        return Diagnosis(f"every value is off by the same constant {offset.flat[0]:+.4g}: a bias or shift is "
+                         "wrong", _offset_holds)
+    return _NONE
+
+
+def _offset_holds(e: np.ndarray, g: np.ndarray, n) -> bool | None:
+    if g.shape != e.shape or e.size < 2:
+        return None if g.shape == e.shape else False
+    d = g.astype(np.float64) - e.astype(np.float64)
+    return bool(np.all(np.isfinite(d)) and d.flat[0] != 0 and np.allclose(d, d.flat[0], rtol=1e-6))
 
 
 def _is_mask(a: np.ndarray) -> bool:
     return bool(np.all((a == 0) | (a == 1)))
 
 
-def _diagnose_number(expected: float, got: float, batch_size: int | None) -> str:
+def _diagnose_number(expected: float, got: float, batch_size: int | None) -> Diagnosis:
     """One number: any wrong value has *some* ratio and offset to the answer; name only the telling ones."""
     if not np.isfinite(got):
-        return ""
+        return _NONE
     if got != expected and abs(got - expected) <= NEAR_MISS * max(abs(expected), 1.0):
-        return "almost right: a small epsilon, an np.clip or a slightly different formula shifts the value?"
-    return _diagnose_ratio(got / expected, batch_size, generic=False) if expected else ""
+        return Diagnosis("almost right: a small epsilon, an np.clip or a slightly different formula "
+                         "shifts the value?")
+    return _diagnose_ratio(got / expected, batch_size, generic=False) if expected else _NONE
 
 
-def _diagnose_ratio(ratio: float, batch_size: int | None, generic: bool) -> str:
-    """Name the bug behind a received/expected ratio shared by every value ('' if none)."""
+def _diagnose_ratio(ratio: float, batch_size: int | None, generic: bool) -> Diagnosis:
+    """Name the bug behind a received/expected ratio shared by every value (no text if none)."""
     if np.isclose(ratio, -1):
-        return "every value has the wrong sign"
+        return Diagnosis("every value has the wrong sign", _scaled_by(lambda n: -1.0))
     if np.isclose(ratio, 2):
-        return "every value is doubled: is a term counted twice?"
+        return Diagnosis("every value is doubled: is a term counted twice?", _scaled_by(lambda n: 2.0))
     if np.isclose(ratio, 0.5):
-        return "every value is half of what it should be: is a contribution missing?"
+        return Diagnosis("every value is half of what it should be: is a contribution missing?",
+                         _scaled_by(lambda n: 0.5))
     if batch_size and batch_size > 1 and np.isclose(ratio, batch_size):
-        return f"every value is N = {batch_size} times too large: a missing 1/N (mean over the batch)?"
+        return Diagnosis(f"every value is N = {batch_size} times too large: a missing 1/N (mean over the "
+                         "batch)?", _scaled_by(lambda n: n if n and n > 1 else None))
     if batch_size and batch_size > 1 and np.isclose(ratio, 1 / batch_size):
-        return f"every value is N = {batch_size} times too small: an extra 1/N, or mean instead of sum?"
+        return Diagnosis(f"every value is N = {batch_size} times too small: an extra 1/N, or mean instead of "
+                         "sum?", _scaled_by(lambda n: 1 / n if n and n > 1 else None))
     if generic and not np.isclose(ratio, 1):
-        return f"every value is {ratio:.4g} times the expected one: a constant factor is off"
-    return ""
+        return Diagnosis(f"every value is {ratio:.4g} times the expected one: a constant factor is off",
+                         _scaled_by(lambda n: ratio))
+    return _NONE
