@@ -133,8 +133,8 @@ def judge_case(ex: Exercise, case: Case, received: dict, expected: dict | None =
         mismatch: Mismatch | None = compare_flat(expected, received, ex.rtol, ex.atol)
         if mismatch is None:
             if notes is not None and (note := dtype_note(expected, received)):
-                notes.append(f"{note}: accepted, the values are right; nnlib's functions keep float32 "
-                         "as float32")
+                notes.append(f"{note}: accepted, the values are right; nnlib's functions keep "
+                             "float32 as float32")
             return None
         path = mismatch.path
         hint = "" if not explain else (_known_mistake(ex, case, expected, received, path, evidence)

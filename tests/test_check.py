@@ -560,9 +560,13 @@ def test_the_numpy_error_state_a_function_sets_is_restored_after_each_case():
         np.seterrcall(print)
         return np.maximum(z, 0)
 
-    before, before_call = np.geterr(), np.geterrcall()
-    assert check("relu", changes_state, quiet=True)
-    assert np.geterr() == before and np.geterrcall() is before_call
+    old = np.seterr(over="raise")  # the learner's own global state: not what their function runs under
+    try:
+        before, before_call = np.geterr(), np.geterrcall()
+        assert check("relu", changes_state, quiet=True)
+        assert np.geterr() == before and np.geterrcall() is before_call
+    finally:
+        np.seterr(**old)
     assert set(calls) == {"warn"}  # every case starts from nnlib's state
 
 
@@ -778,6 +782,44 @@ _outputs = st.recursive(
                    | st.dictionaries(st.sampled_from(["a", "b", "it's", 'say "x"']), inner, max_size=2)
                    | st.builds(DenseCacheLike, inner, inner) | st.builds(Extended, inner, inner, inner)),
     max_leaves=6)
+
+
+def _mutated(value, rnd):
+    """``value`` with one structural change somewhere: an item added or dropped, a field added, a
+    container replaced by an array (what an extra cache or a missing gradient does)."""
+    if isinstance(value, list | tuple) and not hasattr(value, "_fields") and rnd.random() < 0.5:
+        items = list(value)
+        if items and rnd.random() < 0.5:
+            items.pop(rnd.randrange(len(items)))
+        else:
+            items.append(items[0] if items else 1.0)
+        return type(value)(items)
+    if isinstance(value, DenseCacheLike) and rnd.random() < 0.5:
+        return Extended(*value, np.ones(2))
+    if isinstance(value, dict) and rnd.random() < 0.5:
+        return {**value, "extra": 1.0}
+    children = ([(k, v) for k, v in value.items()] if isinstance(value, dict) else
+                list(enumerate(value)) if isinstance(value, list | tuple) else [])
+    if not children:
+        return [value, value] if rnd.random() < 0.5 else np.ones(4)
+    k, child = rnd.choice(children)
+    if isinstance(value, dict):
+        return {**value, k: _mutated(child, rnd)}
+    items = list(value)
+    items[k] = _mutated(child, rnd)
+    return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_outputs, st.randoms(use_true_random=False))
+def test_the_judge_names_any_structural_change_and_never_crashes(expected, rnd):
+    received = _mutated(expected, rnd)
+    exp, got = flatten_output(expected), flatten_output(received)
+    mismatch = compare_flat(exp, got, 1e-7, 1e-10)
+    if exp.keys() != got.keys():
+        assert mismatch is not None and "has no part" not in mismatch.what
+    diagnose(exp, got, mismatch.path if mismatch else "")
+    judge_case(_toy(lambda: expected, Mistake("m", lambda: received)), Case("c", ()), got)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
