@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import linecache
 
-import nbformat
 import numpy as np
 import pytest
+from test_banks import write_notebook
 
 from nnlib import grader
 from nnlib.check import check, format_result
@@ -51,16 +51,6 @@ LESSON_03 = {
 }
 
 
-def _notebook(path, cells: dict[str, str]) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import numpy as np")]
-    for ex_id, source in cells.items():
-        cell = nbformat.v4.new_code_cell(source)
-        cell.id = f"exercise-{ex_id.replace('_', '-')}"
-        nb.cells.append(cell)
-    nbformat.write(nb, path)
-
-
 def _defined(source: str, exercise_id: str):
     """The function a notebook cell defines (its source known to linecache, as IPython does)."""
     filename = f"<cell {exercise_id}>"
@@ -73,7 +63,7 @@ def _defined(source: str, exercise_id: str):
 @pytest.fixture(scope="module")
 def graded_02(tmp_path_factory):
     path = tmp_path_factory.mktemp("grade") / "lesson02.ipynb"
-    _notebook(path, LESSON_02)
+    write_notebook(path, LESSON_02)
     sub = grader.grade_notebook(path, lesson="02")
     return {g.exercise_id: g for g in sub.exercises}
 
@@ -93,7 +83,7 @@ def test_check_and_grade_agree(exercise_id, graded_02):
 
 def test_an_extra_cache_from_a_mutable_default_is_named_in_grade_too(tmp_path):
     path = tmp_path / "lesson03.ipynb"
-    _notebook(path, LESSON_03)
+    write_notebook(path, LESSON_03)
     grade = {g.exercise_id: g for g in grader.grade_notebook(path, lesson="03").exercises}["mlp_forward"]
     assert grade.status == "failed" and "could not be judged" not in grade.feedback
     assert "output[1] has " in grade.feedback and " items; expected " in grade.feedback, grade.feedback
