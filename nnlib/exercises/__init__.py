@@ -121,10 +121,11 @@ class Exercise:
         scenario built from the case's plain data and returns the plain output that is judged.
         ``env`` maps each prerequisite name to its object. The reference is judged through the
         same harness. Defined in ``case_functions.py`` (numpy only), so the sandbox can run it
-    strict_float : run the learner's function with numpy's floating-point overflow, invalid
-        results and division by zero raising FloatingPointError (underflow stays allowed), so
-        that a formula which overflows on its way to a right answer (``1 / (1 + np.exp(-z))``
-        at z = -1000) fails, on the learner's own line
+    strict_float : run the learner's function with numpy's floating-point overflow raising
+        FloatingPointError (invalid values, division by zero and underflow stay allowed: they
+        show in the result, or happen in a branch np.where discards), even inside the learner's
+        own ``np.errstate``, so that a formula which overflows on its way to a right answer
+        (``1 / (1 + np.exp(-z))`` at z = -1000) fails, on the learner's own line
     """
 
     id: str
