@@ -31,8 +31,8 @@ from test_grader import GOOD_DENSE, GOOD_PRE, WRONG_DENSE, make_notebook
 
 from nnlib import grader
 from nnlib.exercises import CHECK_SEED, get_exercise
+from nnlib.grading import grade, sandbox
 from nnlib.grading import report as reports
-from nnlib.grading import sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 271_828
@@ -334,10 +334,16 @@ def test_attack_gets_nowhere_and_the_correct_code_scores(attacked, name):
     assert grade.status == "passed", grade.feedback
 
 
-def test_killing_everything_it_can_costs_only_its_own_exercise(attacked):
+def test_killing_everything_it_can_costs_only_its_own_notebook(attacked):
+    """It kills its own sandbox's interpreter (nothing outside is in its PID namespace, pid 1 is root's).
+
+    Its function is correct: whether its results got out before the sandbox went down is a race it
+    runs against itself; either way nobody else notices (test_classmates_get_exactly_their_grades_alone).
+    """
     grade = dense(attacked, "kill_everything")
-    assert grade.status == "failed", grade.feedback
-    assert "stopped before this exercise was done" in grade.feedback
+    lost = "stopped before this exercise was done" in grade.feedback
+    assert grade.status == "passed" or lost, grade.feedback
+    assert grade.status != "error"
 
 
 def test_forged_results_fail_only_their_author(attacked):
@@ -390,3 +396,43 @@ def dense_preactivation(X, W, b):
         assert home == [prefix.relative_to(Path.home()).parts[0]]
     else:
         assert home is None
+
+
+STASH_REFERENCE = """import marshal
+
+def sigmoid_derivative(z):
+    with open("/tmp/stash", "wb") as f:  # sigmoid's reference is a prerequisite here: leave it for sigmoid
+        f.write(marshal.dumps(sigmoid.__code__))
+    s = sigmoid(z)
+    return s * (1 - s)
+"""
+
+USE_STASH = """import gc, marshal, types
+
+def sigmoid(z):
+    found = [o for o in gc.get_objects() if isinstance(o, str | bytes) and b"1 / (1 + e)"[:9] in (
+        o if isinstance(o, bytes) else o.encode("utf-8", "replace"))]
+    try:
+        with open("/tmp/stash", "rb") as f:
+            reference = types.FunctionType(marshal.loads(f.read()), globals())
+        return reference(z)
+    except OSError:
+        return np.zeros_like(z) + len(found)  # wrong: only the stash could make it right
+"""
+
+
+def test_an_exercise_cannot_hand_its_prerequisites_to_the_exercise_they_grade(tmp_path, monkeypatch):
+    """sigmoid_derivative's process holds sigmoid's reference; sigmoid's never sees it (memory or files).
+
+    The phase of sigmoid_derivative runs first here (the registry's order would put it second), so
+    that only the wipe between phases stands between its file and sigmoid's process.
+    """
+    require_bubblewrap()
+    groups = grade.sandbox_groups
+    monkeypatch.setattr(grade, "sandbox_groups", lambda exercises, seed: groups(exercises, seed)[::-1])
+    make_notebook(tmp_path / "l02.ipynb", None, None, [("exercise-sigmoid_derivative", STASH_REFERENCE),
+                                                        ("exercise-sigmoid", USE_STASH)])
+    sub = grader.grade_notebook(tmp_path / "l02.ipynb", seed=SEED)
+    grades = {e.exercise_id: e for e in sub.exercises}
+    assert grades["sigmoid_derivative"].status == "passed", grades["sigmoid_derivative"].feedback
+    assert grades["sigmoid"].status == "failed" and "first mismatch" in grades["sigmoid"].feedback

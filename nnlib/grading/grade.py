@@ -4,8 +4,8 @@ For each notebook: read it (:mod:`~nnlib.grading.notebook`), find each exercise'
 cell, grade without running what need not run (a cell that uses nnlib, the
 untouched stub), build each other exercise's job (the cell's source, the
 hidden cases, the prerequisites' source; see :func:`exercise_job`), run the
-jobs in sandboxes (:mod:`~nnlib.grading.sandbox`; exercises whose
-prerequisites contain each other's references get separate sandboxes), and
+jobs in the notebook's sandbox (:mod:`~nnlib.grading.sandbox`; exercises whose
+prerequisites contain each other's references run in separate phases), and
 judge what comes back (:mod:`~nnlib.grading.verdict`). Anything that goes
 wrong with one notebook stays with that notebook.
 """
@@ -146,7 +146,8 @@ def exercise_job(ex: Exercise, source: str, seed: int) -> bytes:
 
 
 def sandbox_groups(exercises: list[Exercise], seed: int) -> list[list[int]]:
-    """Indices of ``exercises`` grouped so that no sandbox holds the reference of an exercise it grades."""
+    """Indices of ``exercises`` in groups that may run side by side: no member's prerequisites hold
+    another member's reference (the sandbox runs the groups one after another, see sandbox.run)."""
     graded = [prerequisites.reference_places(ex.reference) for ex in exercises]
     envs = [JOBS.get(ex, seed)[1] for ex in exercises]
     groups: list[list[int]] = []
@@ -170,14 +171,16 @@ def run_notebook(items: list[tuple[str, str]], *, seed: int, limits: Limits | No
     isolation, limits = _isolation(isolation), limits or Limits()
     exercises = [EXERCISES[exercise_id] for exercise_id, _ in items]
     jobs = [exercise_job(ex, source, seed) for ex, (_, source) in zip(exercises, items, strict=True)]
-    results: list[RunResult | None] = [None] * len(items)
-    for group in sandbox_groups(exercises, seed):
-        raws = sandbox.run([jobs[i] for i in group], limits=limits,
-                           slots=max(1, slots or os.cpu_count() or 1), isolation=isolation)
-        started = any(raw.started for raw in raws)
-        for i, raw in zip(group, raws, strict=True):
-            results[i] = read_run(raw)
-            results[i].sandbox_started = started
+    phases = [0] * len(items)
+    for phase, group in enumerate(sandbox_groups(exercises, seed)):
+        for i in group:
+            phases[i] = phase
+    raws = sandbox.run(jobs, limits=limits, slots=max(1, slots or os.cpu_count() or 1), isolation=isolation,
+                       phases=phases)
+    started = any(raw.started for raw in raws)
+    results = [read_run(raw) for raw in raws]
+    for result in results:
+        result.sandbox_started = started
     return results
 
 

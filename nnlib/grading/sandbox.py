@@ -340,16 +340,24 @@ def _frame(data: bytes) -> bytes:
     return struct.pack("<Q", len(data)) + data
 
 
-def run(jobs: list[bytes], *, limits: Limits, slots: int, isolation: Isolation) -> list[RawRun]:
+def run(jobs: list[bytes], *, limits: Limits, slots: int, isolation: Isolation,
+        phases: list[int] | None = None) -> list[RawRun]:
     """Run exercise jobs (see :func:`nnlib.grading.grade.exercise_job`) in one sandbox.
 
-    Returns one RawRun per job, in order. Never raises for anything the
-    exercises do; the sandbox and everything it started are gone when it returns.
+    ``phases[k]`` is the phase of job k (default: all 0). Phases run one after another:
+    every process of a phase is dead, and the sandbox's files are wiped, before the next
+    phase starts, so an exercise whose prerequisites hold another's reference (say
+    sigmoid_derivative's sigmoid) never runs beside, or leaves anything for, that one.
+    Each job reaches its exercise's process through a pipe of its own, opened after the
+    fork: the sandbox's interpreter never holds any of them. Returns one RawRun per job,
+    in order. Never raises for anything the exercises do; the sandbox and everything it
+    started are gone when it returns.
     """
     n = len(jobs)
+    phases = list(phases) if phases is not None else [0] * n
     runs = [RawRun() for _ in range(n)]
-    pipes = [(os.pipe(), os.pipe()) for _ in range(n)]  # per exercise: results, log
-    inside = [fd for (result, log) in pipes for fd in (result[1], log[1])]
+    pipes = [(os.pipe(), os.pipe(), os.pipe()) for _ in range(n)]  # per exercise: job, results, log
+    inside = [fd for job, result, log in pipes for fd in (job[0], result[1], log[1])]
     token = secrets.token_hex(16) if isolation.kind == "process" else ""
     workdir = tempfile.mkdtemp(prefix="nnlib-grade-") if isolation.kind == "process" else ""
     argv, uid, cwd = _command(isolation, limits, workdir)
@@ -359,21 +367,19 @@ def run(jobs: list[bytes], *, limits: Limits, slots: int, isolation: Isolation) 
               "limits": {"timeout": float(limits.timeout), "cpu_seconds": math.ceil(limits.timeout) + 1,
                          "memory_bytes": int(limits.memory_mb) * 2**20, "file_bytes": int(limits.file_bytes),
                          "output_chars": int(limits.output_chars), "open_files": int(limits.open_files)},
-              "exercises": [{"result_fd": result[1], "log_fd": log[1], "size": len(job)}
-                            for (result, log), job in zip(pipes, jobs, strict=True)],
+              "exercises": [{"job_fd": job[0], "result_fd": result[1], "log_fd": log[1], "phase": phase}
+                            for (job, result, log), phase in zip(pipes, phases, strict=True)],
               "workdir": workdir or "/tmp", "seccomp_required": isolation.kind == "bubblewrap"}
     boot = {"uid": uid, "site": _numpy_site(), "modules": shipped_sources()}
-    message = b"".join([_frame(json.dumps(boot).encode()), _frame(json.dumps(header).encode()),
-                        *map(_frame, jobs)])
-    env = _environment(token)
+    message = _frame(json.dumps(boot).encode()) + _frame(json.dumps(header).encode())
     try:
         proc = subprocess.Popen([*argv, str(uid if uid is not None else -1)], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=inside, cwd=cwd,
-                                env=env, start_new_session=True, **_spawn_user(isolation, uid))
+                                env=_environment(token), start_new_session=True,
+                                **_spawn_user(isolation, uid))
     except OSError as err:
-        for (result, log) in pipes:
-            for fd in (*result, *log):
-                os.close(fd)
+        for fd in (fd for triple in pipes for pair in triple for fd in pair):
+            os.close(fd)
         for r in runs:
             r.aborted = f"the sandbox could not be started ({err})"
         _remove(workdir)
@@ -381,7 +387,8 @@ def run(jobs: list[bytes], *, limits: Limits, slots: int, isolation: Isolation) 
     for fd in inside:
         os.close(fd)
     try:
-        _supervise(proc, message, [(result[0], log[0]) for result, log in pipes], runs, limits, slots)
+        _supervise(proc, [message, *jobs], [(job[1], result[0], log[0]) for job, result, log in pipes],
+                   runs, limits, slots, phases)
     finally:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)  # bwrap and its namespace, or the plain process's group
@@ -395,34 +402,39 @@ def run(jobs: list[bytes], *, limits: Limits, slots: int, isolation: Isolation) 
     return runs
 
 
-def _supervise(proc, message: bytes, pipes: list[tuple[int, int]], runs: list[RawRun], limits: Limits,
-               slots: int) -> None:
-    """Feed the job, collect every stream, and stop the sandbox when it is done, stuck or late.
+def _supervise(proc, messages: list[bytes], pipes: list[tuple[int, int, int]], runs: list[RawRun],
+               limits: Limits, slots: int, phases: list[int]) -> None:
+    """Feed the sandbox and each job, collect every stream, stop the sandbox when done, stuck or late.
 
-    An exercise is over when the sandbox reports that its process ended, or when both its
-    pipes are closed (the process is dead, even if the sandbox cannot say so any more).
+    ``messages``: what goes to the sandbox's stdin, then each job; ``pipes``: per exercise, the
+    write end of its job pipe and the read ends of its result and log pipes. An exercise is
+    over when the sandbox reports that its process ended, or when both its pipes are closed
+    (the process is dead) and the sandbox has not said so for a while (it is stuck).
     """
     n = len(runs)
     sel = selectors.DefaultSelector()
     buffers: dict[int, bytearray] = {}
     roles: dict[int, tuple[str, int]] = {}
     readers = [(proc.stdout.fileno(), "status", -1), (proc.stderr.fileno(), "stderr", -1)]
-    readers += [(fd, role, k) for k, (result, log) in enumerate(pipes)
+    readers += [(fd, role, k) for k, (_, result, log) in enumerate(pipes)
                 for fd, role in ((result, "result"), (log, "log"))]
     for fd, role, k in readers:
         os.set_blocking(fd, False)
         sel.register(fd, selectors.EVENT_READ)
         roles[fd], buffers[fd] = (role, k), bytearray()
-    stdin = proc.stdin.fileno()
-    os.set_blocking(stdin, False)
-    sel.register(stdin, selectors.EVENT_WRITE)
-    sent, status_line, abort = 0, bytearray(), ""
+    outgoing: dict[int, list] = {}  # fd -> [bytes, sent]
+    for fd, data in zip([proc.stdin.fileno()] + [job for job, _, _ in pipes], messages, strict=True):
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_WRITE)
+        outgoing[fd] = [data, 0]
+    status_line, abort = bytearray(), ""
     start = last_news = time.monotonic()
     started: dict[int, float] = {}
     ended: set[int] = set()
     closed = [0] * n  # pipes of each exercise at EOF (2: its process is gone)
     closed_at = [math.inf] * n
-    deadline = start + STARTUP_SECONDS + math.ceil(n / max(1, slots)) * (limits.timeout + 2)
+    rounds = sum(math.ceil(phases.count(p) / max(1, slots)) for p in set(phases))
+    deadline = start + STARTUP_SECONDS + rounds * (limits.timeout + 2)
 
     def over(k: int) -> bool:  # ended, or gone for a while without the sandbox saying so (it is stuck)
         return k in ended or time.monotonic() > closed_at[k] + REPORT_SECONDS
@@ -442,16 +454,17 @@ def _supervise(proc, message: bytes, pipes: list[tuple[int, int]], runs: list[Ra
         wake += [closed_at[k] + REPORT_SECONDS for k in running if closed[k] == 2]
         for key, _ in sel.select(max(0.0, min(wake) - now + 0.01)):
             fd = key.fd
-            if fd == stdin:
+            if fd in outgoing:
+                data, sent = outgoing[fd]
                 try:
-                    sent += os.write(fd, message[sent: sent + (1 << 16)])
+                    sent += os.write(fd, data[sent: sent + (1 << 16)])
                 except (BlockingIOError, InterruptedError):
                     continue
-                except OSError:  # the sandbox died before reading its job
-                    sent = len(message)
-                if sent >= len(message):
-                    sel.unregister(fd)
-                    proc.stdin.close()
+                except OSError:  # the reader is gone (the sandbox died, or the process never started)
+                    sent = len(data)
+                outgoing[fd][1] = sent
+                if sent >= len(data):
+                    _close_outgoing(sel, outgoing, fd, proc)
                 continue
             try:
                 chunk = os.read(fd, 1 << 16)
@@ -488,18 +501,30 @@ def _supervise(proc, message: bytes, pipes: list[tuple[int, int]], runs: list[Ra
                 if k >= 0:
                     runs[k].dropped_log += len(chunk) - min(keep, len(chunk))
     for fd in list(sel.get_map()):
+        if fd in outgoing:
+            _close_outgoing(sel, outgoing, fd, proc)
+            continue
         sel.unregister(fd)
         if fd in roles and roles[fd][1] >= 0:
             os.close(fd)
     sel.close()
     sandbox_log = bytes(buffers[proc.stderr.fileno()]).decode("utf-8", "replace")
-    for k, (result, log) in enumerate(pipes):
+    for k, (_, result, log) in enumerate(pipes):
         runs[k].stream, runs[k].log = bytes(buffers[result]), bytes(buffers[log])
         runs[k].sandbox_log = sandbox_log
         if abort and not over(k):
             runs[k].aborted = abort
         elif not runs[k].started or k not in ended:  # never started, or its end never reported
             runs[k].aborted = "the notebook's grading process stopped before this exercise was done"
+
+
+def _close_outgoing(sel, outgoing: dict, fd: int, proc) -> None:
+    sel.unregister(fd)
+    del outgoing[fd]
+    if fd == proc.stdin.fileno():
+        proc.stdin.close()
+    else:
+        os.close(fd)
 
 
 def _status(line: bytes, runs: list[RawRun], started: dict[int, float], ended: set[int]) -> None:
@@ -618,11 +643,11 @@ _SECCOMP = {  # machine: (AUDIT_ARCH, {syscall: errno}, clone, x32 bit)
     "x86_64": (0xC000003E, {
         101: 1, 165: 1, 166: 1, 155: 1, 161: 1, 272: 1, 308: 1, 310: 1, 311: 1, 321: 1, 298: 1, 323: 1,
         250: 1, 248: 1, 249: 1, 425: 1, 426: 1, 427: 1, 428: 1, 429: 1, 430: 1, 431: 1, 432: 1, 433: 1,
-        442: 1, 319: 1, 29: 1, 30: 1, 31: 1, 64: 1, 68: 1, 435: 38}, 56, 0x40000000),
+        442: 1, 319: 1, 29: 1, 30: 1, 31: 1, 64: 1, 68: 1, 240: 1, 435: 38}, 56, 0x40000000),
     "aarch64": (0xC00000B7, {
         117: 1, 40: 1, 39: 1, 41: 1, 51: 1, 97: 1, 268: 1, 270: 1, 271: 1, 280: 1, 241: 1, 282: 1,
         219: 1, 217: 1, 218: 1, 425: 1, 426: 1, 427: 1, 428: 1, 429: 1, 430: 1, 431: 1, 432: 1, 433: 1,
-        442: 1, 279: 1, 194: 1, 195: 1, 196: 1, 186: 1, 190: 1, 435: 38}, 220, 0),
+        442: 1, 279: 1, 194: 1, 195: 1, 196: 1, 186: 1, 190: 1, 180: 1, 435: 38}, 220, 0),
 }
 
 
@@ -631,7 +656,8 @@ def seccomp_program(machine: str) -> bytes | None:
 
     Refused (EPERM): ptrace, mount and the new mount API, pivot_root, chroot, unshare, setns,
     clone with a namespace flag, process_vm_readv/writev, bpf, perf_event_open, userfaultfd,
-    keyrings, io_uring, memfd_create, SysV shared memory, message queues and semaphores.
+    keyrings, io_uring, memfd_create, SysV shared memory, message queues and semaphores, POSIX
+    message queues (nothing an exercise's process creates may outlive it: see :func:`run`'s phases).
     clone3 gets ENOSYS (libc falls back to clone). Another architecture's calls: EPERM.
     """
     if machine not in _SECCOMP:
@@ -695,15 +721,15 @@ def _install_seccomp() -> str:
 
 
 def serve(read_next, modules: dict) -> None:
-    """The sandbox's interpreter: read the jobs, fork one process per exercise, report how each ended.
+    """The sandbox's interpreter: fork one process per exercise, phase by phase; report how each ended.
 
     Writes one JSON line per event to its stdout (a pipe to the grader):
     ``{"started": k}`` when exercise k's process starts, ``{"ended": k, "returncode": ...,
-    "timed_out": ..., "seconds": ...}`` once it is dead. Never runs learner code.
+    "timed_out": ..., "seconds": ...}`` once it is dead. Never runs learner code, and
+    never reads an exercise's job (each process reads its own, after the fork).
     """
     try:
         header = json.loads(read_next())
-        jobs = [read_next() for _ in header["exercises"]]
         os.close(0)
         os.open(os.devnull, os.O_RDONLY)  # fd 0 again, so that nothing else lands there
         with contextlib.suppress(Exception):
@@ -712,7 +738,10 @@ def serve(read_next, modules: dict) -> None:
 
         if header["fresh_uid"]:  # a uid of this sandbox alone: its process count is ours to cap
             resource.setrlimit(resource.RLIMIT_NPROC, (int(header["slots"]) + 2,) * 2)
-        _supervise_exercises(header, jobs, modules)
+        exercises = header["exercises"]
+        for phase in sorted({item["phase"] for item in exercises}):
+            _run_phase(header, [k for k, item in enumerate(exercises) if item["phase"] == phase], modules)
+            _wipe(header["workdir"])  # nothing of this phase's processes is left for the next one
     except BaseException as err:  # our own failure: say so on stderr, the grader reports it
         with contextlib.suppress(BaseException):
             os.write(2, f"sandbox setup failed: {type(err).__name__}: {err}\n".encode())
@@ -720,13 +749,30 @@ def serve(read_next, modules: dict) -> None:
     os._exit(0)
 
 
-def _supervise_exercises(header: dict, jobs: list[bytes], modules: dict) -> None:
+def _wipe(folder: str) -> None:
+    """Empty ``folder`` (the sandbox's tmpfs): every file the exercise processes left there."""
+    def retry(func, path, _exc):
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(path), 0o700)
+            os.chmod(path, 0o700)
+            func(path)
+
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, 0o700)
+            shutil.rmtree(path, onerror=retry)
+        else:
+            os.unlink(path)
+
+
+def _run_phase(header: dict, pending: list[int], modules: dict) -> None:
+    """Run these exercises' processes, ``slots`` at a time; return when all are dead."""
     import select
 
     limits, slots = header["limits"], max(1, int(header["slots"]))
     timeout = float(limits["timeout"])
     exercises = header["exercises"]
-    pending = list(range(len(exercises)))
     running: dict[int, tuple[int, float, int | None]] = {}  # pid -> (k, start, pidfd)
 
     def report(record: dict) -> None:
@@ -738,9 +784,8 @@ def _supervise_exercises(header: dict, jobs: list[bytes], modules: dict) -> None
             item = exercises[k]
             pid = os.fork()
             if pid == 0:
-                _exercise_process(item, jobs[k], header, k, modules)
-            jobs[k] = b""
-            for fd in (item["result_fd"], item["log_fd"]):
+                _exercise_process(item, header, k, modules)
+            for fd in (item["job_fd"], item["result_fd"], item["log_fd"]):
                 os.close(fd)  # only the exercise's process holds its pipes now: EOF when it dies
             pidfd = None
             with contextlib.suppress(OSError, AttributeError):
@@ -775,6 +820,14 @@ def _supervise_exercises(header: dict, jobs: list[bytes], modules: dict) -> None
             select.select(fds, [], [], wait)
         else:
             time.sleep(min(wait, 0.005))
+
+
+def _read_job(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks)
 
 
 class _CappedOutput:
@@ -874,11 +927,12 @@ def _load_prerequisites(slices, names: dict) -> tuple[dict, dict]:
     return loaded, {name: getattr(loaded[m], a) for name, (m, a) in names.items()}
 
 
-def _exercise_process(item: dict, job: bytes, header: dict, k: int, modules: dict) -> None:
+def _exercise_process(item: dict, header: dict, k: int, modules: dict) -> None:
     """One exercise, in its own process: lock down, run the cell, call the function on each case, exit."""
     write, exit_now = os.write, os._exit
     limits = header["limits"]
     try:
+        job = _read_job(item["job_fd"])  # from the grader, to this process alone
         result_fd, log_fd = os.dup(item["result_fd"]), os.dup(item["log_fd"])
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
