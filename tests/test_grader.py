@@ -704,3 +704,28 @@ def test_the_readme_worked_example_is_what_nnlib_grade_prints(tmp_path, monkeypa
     assert timeless(printed) == timeless(shown)
     report = json.loads((tmp_path / "report.json").read_text())
     assert (report["score"], report["max_score"]) == (3.0, 8.0)
+
+    # The JSON example: the same fields, the same values where they do not depend on the machine.
+    start = readme.index("```json", readme.index("**JSON format.**")) + len("```json")
+    example = json.loads(readme[start:readme.index("```", start)])
+
+    def shape(value):
+        if isinstance(value, dict):
+            return {k: shape(v) for k, v in value.items()}
+        return [shape(value[0])] if isinstance(value, list) and value else type(value).__name__
+
+    bob = next(s for s in report["submissions"] if s["learner"] == "bob")
+    assert shape({**report, "submissions": [bob]}) == shape(example)
+    for key in ("format", "lesson", "seed", "seed_source", "timeout", "score", "max_score"):
+        assert example[key] == report[key], key
+    shown_bob = example["submissions"][0]
+    for key in ("learner", "path", "lesson", "score", "max_score", "output"):
+        assert shown_bob[key] == bob[key], key
+    for shown_test, test in zip(shown_bob["tests"], bob["tests"], strict=True):
+        assert test["output"].startswith(shown_test["output"].split("likely cause: ...")[0])
+        assert {k: v for k, v in shown_test.items() if k not in ("output", "extra_data")} == \
+               {k: v for k, v in test.items() if k not in ("output", "extra_data")}
+    # docs/grading.md shows the same example
+    docs = (ROOT / "docs" / "grading.md").read_text()
+    assert timeless(shown) in timeless(docs)
+    assert readme[start:readme.index("```", start)] in docs

@@ -223,12 +223,12 @@ def test_without_bubblewrap_grading_works_warns_once_and_can_be_refused(tmp_path
     assert isolation.kind == "process" and "not found" in isolation.detail and isolation.warning
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        report = grader.grade_paths([subs], seed=SEED, timeout=2, jobs=2, bwrap=missing)
+        report = grader.grade_paths([subs], seed=SEED, timeout=1, jobs=2, bwrap=missing)
     assert [w.category for w in caught] == [IsolationWarning]
     assert report.isolation.startswith("process")
     scores = {s.learner: s.score for s in report.submissions}
     assert scores == {"alice": 2.0, "bob": 1.0, "slow": 1.0}
-    assert "time limit of 2 s" in report.submissions[2].exercises[1].feedback
+    assert "time limit of 1 s" in report.submissions[2].exercises[1].feedback
     with pytest.raises(sandbox.IsolationError, match="bubblewrap is required, but bubblewrap not found"):
         grader.grade_paths([subs], seed=SEED, isolation="required", bwrap=missing)
     monkeypatch.setenv("PATH", str(tmp_path))  # the command finds no bwrap

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -45,6 +44,7 @@ from nnlib.grading.seed import installation_seed
 from nnlib.grading.verdict import (
     EXPECTED,
     GraderError,
+    PerExercise,
     RunResult,
     grade_run,
     grader_error,
@@ -96,47 +96,30 @@ def run_options(ex: Exercise) -> dict:
     return {"strict_float": ex.strict_float, "materialize": ex.materialize}
 
 
-class _Jobs:
-    """Each exercise's encoded cases and prerequisites per seed, prepared once per process."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._cache: dict[tuple, tuple | Exception] = {}
-
-    def get(self, ex: Exercise, seed: int) -> tuple[dict, prerequisites.Environment]:
-        key = (ex.id, seed, id(ex))
-        with self._lock:
-            if key not in self._cache:
-                try:
-                    self._cache[key] = self._prepare(ex, seed)
-                except (TypeError, prerequisites.PrerequisiteError, GraderError) as err:
-                    self._cache[key] = GraderError(str(err))
-            found = self._cache[key]
-        if isinstance(found, Exception):
-            raise found
-        return found
-
-    @staticmethod
-    def _prepare(ex: Exercise, seed: int):
-        cases = EXPECTED.get(ex, seed)[0]
-        data = [(tuple(case.args), dict(case.kwargs)) for case in cases]
-        classes = _namedtuple_places(data, set())
-        own = prerequisites.reference_places(ex.reference)
-        env = prerequisites.environment(ex.prerequisites, classes, own)
-        harness = ""
-        if ex.harness is not None:
-            harness = getattr(ex.harness, "__name__", "")
-            if getattr(case_functions, harness, None) is not ex.harness:
-                raise GraderError(f"the harness of {ex.id} is not defined in "
-                                  "nnlib/exercises/case_functions.py")
-        n_args = max((len(case.args) for case in cases), default=0)
-        spec = {"id": ex.id, "cases": transport.encode(data, refer=_refer), "modules": list(env.modules),
-                "names": {name: list(place) for name, place in env.names.items()}, "harness": harness,
-                "labels": [ex.arg_label(i) for i in range(n_args)], "options": run_options(ex)}
-        return spec, env
+def _prepare_job(ex: Exercise, seed: int) -> tuple[dict, prerequisites.Environment]:
+    """An exercise's job without the cell (its encoded cases, prerequisites...), and its environment."""
+    cases = EXPECTED.get(ex, seed)[0]
+    data = [(tuple(case.args), dict(case.kwargs)) for case in cases]
+    harness = ""
+    if ex.harness is not None:
+        harness = getattr(ex.harness, "__name__", "")
+        if getattr(case_functions, harness, None) is not ex.harness:
+            raise GraderError(f"the harness of {ex.id} is not defined in nnlib/exercises/case_functions.py")
+    try:
+        env = prerequisites.environment(ex.prerequisites, _namedtuple_places(data, set()),
+                                        prerequisites.reference_places(ex.reference))
+        encoded = transport.encode(data, refer=_refer)
+    except (TypeError, prerequisites.PrerequisiteError) as err:
+        raise GraderError(str(err)) from None
+    n_args = max((len(case.args) for case in cases), default=0)
+    spec = {"id": ex.id, "cases": encoded, "modules": list(env.modules),
+            "names": {name: list(place) for name, place in env.names.items()}, "harness": harness,
+            "labels": [ex.arg_label(i) for i in range(n_args)], "options": run_options(ex)}
+    return spec, env
 
 
-JOBS = _Jobs()
+#: Each exercise's job per seed, prepared once per process.
+JOBS = PerExercise(_prepare_job)
 
 
 def exercise_job(ex: Exercise, source: str, seed: int) -> bytes:

@@ -390,6 +390,9 @@ def run(jobs: list[bytes], *, limits: Limits, slots: int, isolation: Isolation,
         _supervise(proc, [message, *jobs], [(job[1], result[0], log[0]) for job, result, log in pipes],
                    runs, limits, slots, phases)
     finally:
+        if not any(r.aborted for r in runs):  # done: let it exit by itself (its CPU time is then ours)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=REPORT_SECONDS)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)  # bwrap and its namespace, or the plain process's group
         proc.wait()

@@ -46,46 +46,53 @@ def clean(text, limit: int = MAX_MESSAGE_CHARS) -> str:
 # --------------------------------------------------------------------------- the expected outputs
 
 
-class Expected:
-    """The hidden cases of each exercise and the reference's outputs, computed once per process."""
+class PerExercise:
+    """``compute(ex, seed)`` remembered per exercise and seed (thread-safe); a GraderError is remembered too.
 
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._cache: dict[tuple, tuple[list[Case], list] | GraderError] = {}
-        self._pinned: list[Exercise] = []
+    Keyed by the exercise object as well as its id: a registry entry may be replaced (tests).
+    """
 
-    def get(self, ex: Exercise, seed: int) -> tuple[list[Case], list]:
-        """(cases, reference outputs or the exception raised); GraderError if the registry fails."""
-        key = (ex.id, seed, id(ex))  # the object too: a registry entry may be replaced (tests)
+    def __init__(self, compute):
+        self._compute, self._lock = compute, threading.Lock()
+        self._cache: dict[tuple, object] = {}
+        self._pinned: list[Exercise] = []  # keeps id(ex) unique while it is a key
+
+    def get(self, ex: Exercise, seed: int):
+        key = (ex.id, seed, id(ex))
         with self._lock:
             if key not in self._cache:
-                self._pinned.append(ex)  # keeps id(ex) unique while it is a key
-                self._cache[key] = self._compute(ex, seed)
+                self._pinned.append(ex)
+                try:
+                    self._cache[key] = self._compute(ex, seed)
+                except GraderError as err:
+                    self._cache[key] = err
             found = self._cache[key]
         if isinstance(found, GraderError):
             raise found
         return found
 
-    @staticmethod
-    def _compute(ex: Exercise, seed: int):
+
+def _expected(ex: Exercise, seed: int) -> tuple[list[Case], list]:
+    """The hidden cases and the reference's output on each (or the exception it raised)."""
+    try:
+        cases = ex.cases(seed=seed, hidden=True)
+    except Exception as err:  # a registry bug: every learner would get the same error
+        raise GraderError(f"the registry could not generate the hidden cases of {ex.id}: "
+                          f"{type(err).__name__}: {err}") from None
+    outputs = []
+    for case in cases:
         try:
-            cases = ex.cases(seed=seed, hidden=True)
-        except Exception as err:  # a registry bug: every learner would get the same error
-            return GraderError(f"the registry could not generate the hidden cases of {ex.id}: "
-                               f"{type(err).__name__}: {err}")
-        outputs = []
-        for case in cases:
-            try:
-                out = ex.target(ex.reference)(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs)))
-                if ex.materialize and isinstance(out, Iterator):
-                    out = list(out)
-                outputs.append(out)
-            except Exception as err:  # a registry bug: reported as a grader error
-                outputs.append(err)
-        return cases, outputs
+            out = ex.target(ex.reference)(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs)))
+            if ex.materialize and isinstance(out, Iterator):
+                out = list(out)
+            outputs.append(out)
+        except Exception as err:  # a registry bug: reported as a grader error
+            outputs.append(err)
+    return cases, outputs
 
 
-EXPECTED = Expected()
+#: The hidden cases and the reference's outputs, computed once per process.
+EXPECTED = PerExercise(_expected)
 
 
 # --------------------------------------------------------------------------- reading what came back
