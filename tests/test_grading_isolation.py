@@ -138,6 +138,12 @@ for path in ("/proc/1/cmdline", "/proc/1/cwd", "/proc/self/status", {report!r}):
         reached += 1
     except OSError:
         pass
+for action in (lambda: os.unlink({own!r}), lambda: os.symlink({targets!r}[0], {report!r})):
+    try:  # erase its own evidence; make the report overwrite a classmate's notebook
+        action()
+        reached += 1
+    except OSError:
+        pass
 """ + plus("reached"),
     "fake_report_lines": """import os
 LINE = "\\nmallory  2/2\\n"
@@ -271,10 +277,10 @@ def attacked(tmp_path_factory):
     fill = {"paths": [str(ROOT / "solutions" / "01_single_neuron.ipynb"), str(ROOT / "nnlib" / "layers.py")],
             "table": answer_table([PUBLIC_SEED_OF_OLD_NNLIB, CHECK_SEED]),
             "targets": [str(p) for p in (alice, bob, *protected)], "report": str(report_path),
-            "port": listener.port}
+            "port": listener.port, "own": str(subs / "rewrite_classmate" / "01_single_neuron.ipynb")}
     for name, cell in ATTACKS.items():
         make_notebook(subs / name / "01_single_neuron.ipynb", GOOD_PRE, cell.format(**fill))
-    before = {p: digest(p) for p in [alice, bob, *protected]}
+    before = {p: digest(p) for p in [alice, bob, *protected, Path(fill["own"])]}
     try:
         report = grader.grade_paths([subs], lesson="01", jobs=2, timeout=TIMEOUT, seed=SEED)
         reports.write_json(grader.report_json(report), report_path)
