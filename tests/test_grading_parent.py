@@ -254,3 +254,10 @@ def test_nbformat_reads_what_make_notebook_writes(tmp_path):
     """(The helpers above build real notebooks.)"""
     nb = nbformat.read(make_notebook(tmp_path / "x.ipynb", GOOD_PRE, GOOD_DENSE), as_version=4)
     assert [c.get("id") for c in nb.cells if c.cell_type == "code"][1] == "exercise-preactivation"
+
+
+def test_a_sandbox_that_cannot_start_is_a_grader_error_not_a_learners_zero(tmp_path):
+    broken = sandbox.Isolation("bubblewrap", "a bwrap that exits at once", bwrap="/bin/false")
+    sub = grader.grade_notebook(make_notebook(tmp_path / "nb.ipynb"), seed=SEED, isolation=broken)
+    assert [e.status for e in sub.exercises] == ["error", "error"]
+    assert all("grader error: the grading process could not start" in e.feedback for e in sub.exercises)
