@@ -586,6 +586,8 @@ def test_submission_layouts(tmp_path):
     same = grader.find_submissions([tmp_path / "flat" / "ann.ipynb", folders / "dan" / "01.ipynb",
                                     folders / "cat" / "work" / "01.ipynb"])
     assert [s.learner for s in same] == ["ann", "dan/01", "work/01"]
+    os.symlink(tmp_path / "flat", tmp_path / "linked")  # a folder named on the command line may be a link
+    assert [s.learner for s in grader.find_submissions([tmp_path / "linked"])] == ["ann", "ben"]
 
 
 def test_nbgrader_layout_names_learners_by_student_folder(tmp_path):

@@ -369,7 +369,7 @@ def find_submissions(paths: Iterable[str | os.PathLike]) -> list[Submission]:
     found: list[Submission] = []
     for p in paths:
         path = Path(p)
-        if os.path.isdir(path) and not os.path.islink(path):
+        if os.path.isdir(path):  # a folder the operator names may be a link; links inside it are not followed
             found += _folder_submissions(path)
         elif os.path.lexists(path):
             found.append(Submission(path.stem, path, "", path.parent))
