@@ -32,6 +32,8 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from nnlib.grading.notebook import parse_python
+
 #: The call that replaces ``from nnlib.x import a`` in a slice (see the module docstring).
 IMPORT_FUNCTION = "_import_prerequisite"
 NOT_AVAILABLE = "is not available to exercise code while it is graded"
@@ -139,7 +141,7 @@ def _read_module(name: str) -> _Module:
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
         raise PrerequisiteError(f"cannot find the source of {name}")
     with open(spec.origin, encoding="utf-8") as f:
-        tree = ast.parse(f.read(), spec.origin)
+        tree = parse_python(f.read(), spec.origin)
     entries: list[_Entry] = []
     future = None
     body = tree.body
@@ -280,11 +282,11 @@ def _environment(names: tuple[str, ...], extra: tuple[tuple[str, str], ...],
         rewrite = _Rewrite(module, excluded_set)
         statements = []
         for entry in sorted(body, key=lambda e: e.order):
-            node = rewrite.visit(ast.parse(ast.unparse(entry.node)).body[0])
+            node = rewrite.visit(parse_python(ast.unparse(entry.node)).body[0])
             statements += node if isinstance(node, list) else [node]
         tree = ast.Module(([info.future] if info.future else []) + statements, [])
         modules.append((module, ast.unparse(ast.fix_missing_locations(tree)) + "\n"))
-    defined = {(m, q) for m, source in modules for q in _qualnames(ast.parse(source))}
+    defined = {(m, q) for m, source in modules for q in _qualnames(parse_python(source))}
     return Environment(tuple(modules), places, frozenset(defined))
 
 
