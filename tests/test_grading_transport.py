@@ -228,3 +228,46 @@ def test_seccomp_program_is_well_formed():
     assert sandbox.seccomp_program("sparc") is None
     assert sandbox.seccomp_program(platform.machine()) is not None or platform.machine() not in ("x86_64",
                                                                                                  "aarch64")
+
+
+HARNESS = '''
+
+def doubled_on_sigmoid(fn, env, z):
+    """(test) Call the learner's function on the environment's sigmoid of z, and double what it returns."""
+    return 2 * fn(env["sigmoid"](z))
+'''
+
+
+def test_a_harness_runs_in_the_sandbox_with_the_shipped_prerequisites(monkeypatch):
+    """An exercise with a harness (defined in case_functions.py): graded like check() judges it."""
+    import dataclasses
+
+    from nnlib.check import format_result, run_checks
+
+    namespace: dict = {"np": np}
+    exec(HARNESS, namespace)
+    harness = namespace["doubled_on_sigmoid"]
+    harness.__module__ = case_functions.__name__
+    monkeypatch.setattr(case_functions, "doubled_on_sigmoid", harness, raising=False)
+    shipped = [(name, filename, source + HARNESS if name.endswith("case_functions") else source)
+               for name, filename, source in sandbox.shipped_sources()]
+    monkeypatch.setattr(sandbox, "shipped_sources", lambda: shipped)
+
+    def on_sigmoid(s):  # the graded function, called on sigmoid(z)
+        return s * (1 - s)
+
+    ex = dataclasses.replace(EXERCISES["sigmoid_derivative"], id="sigmoid_derivative", harness=harness,
+                             reference=on_sigmoid, mistakes=(), variants=())
+    monkeypatch.setattr(grade, "EXERCISES", {**EXERCISES, ex.id: ex})
+    right = "def sigmoid_derivative(s):\n    return s - s * s\n"
+    wrong = "def sigmoid_derivative(s):\n    return s * s\n"
+    limits = sandbox.Limits(timeout=5)
+    for source, passes in ((right, True), (wrong, False)):
+        run = grade.run_exercise(ex.id, source, seed=11, limits=limits)
+        result, problem, error = verdict.judge_run(ex, 11, run, limits)
+        assert result is not None, (problem, error)
+        assert bool(result) is passes, format_result(ex, result)
+    local = {"np": np}
+    exec(wrong, local)
+    expected = format_result(ex, run_checks(ex, local["sigmoid_derivative"], ex.cases(11, hidden=True)))
+    assert format_result(ex, result) == expected  # the same words as check()
