@@ -75,6 +75,7 @@ def main() -> int:
     if not args.quick:
         print(report.notebook_table())
         print(grading.grading_table())
+        print(grading.isolation_cost_table())
         print(grading.class_table())
     print(f"(all benchmarks: {time.perf_counter() - start:.0f} s)")
     return 0
