@@ -295,27 +295,3 @@ def notebook_table() -> str:
                 continue
             lines.append(f"| {path.stem} | {seconds:.1f} | {'met' if seconds <= 5 else 'MISSED'} |")
     return "\n".join(lines) + "\n"
-
-
-def grading_table(copies: int = 20) -> str:
-    from nnlib.grader import grade_paths, lesson_exercises
-
-    lines = ["## Grading with `nnlib.grader.grade_paths` (wall clock)", "",
-             "| what | score | seconds | target |", "|---|---:|---:|---|"]
-    for path in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")):
-        if not lesson_exercises(path.name[:2]):  # lesson 00: nothing to grade
-            continue
-        start = time.perf_counter()
-        report = grade_paths([path])
-        seconds = time.perf_counter() - start
-        lines.append(f"| one notebook: {path.stem} | {report.score:g} / {report.max_score:g} | "
-                     f"{seconds:.2f} | ≤ 1 s {'met' if seconds <= 1 else 'MISSED'} |")
-    with tempfile.TemporaryDirectory() as tmp:
-        for i in range(copies):
-            shutil.copy(ROOT / "solutions" / "08_layer_backprop.ipynb", Path(tmp) / f"learner{i:03d}.ipynb")
-        start = time.perf_counter()
-        report = grade_paths([Path(tmp)], jobs=2)
-        seconds = time.perf_counter() - start
-    lines.append(f"| {copies} submissions of lesson 08, jobs=2 | {report.score:g} / "
-                 f"{report.max_score:g} | {seconds:.1f} ({seconds / copies:.2f} each) | |")
-    return "\n".join(lines) + "\n"

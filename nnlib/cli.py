@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -67,14 +69,34 @@ def _doctor(args) -> int:
     return 0 if all(f.ok for f in findings) else 1
 
 
+def _seconds(text: str) -> float:
+    """argparse type of --timeout: a finite number of seconds above 0."""
+    from nnlib.grading.grade import check_timeout
+
+    try:
+        return check_timeout(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def _grade(args) -> int:
-    import json
-    from pathlib import Path
+    import warnings
 
-    from nnlib.grader import format_report, grade_paths, report_json
+    from nnlib.grading import IsolationError
+    from nnlib.grading.grade import IsolationWarning, grade_paths
+    from nnlib.grading.report import ReportPathError, check_target, format_report, report_json, write_json
 
-    if not any(Path(p).exists() for p in args.paths):
+    for stream in (sys.stdout, sys.stderr):  # learner text must never crash the report
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    if not any(os.path.lexists(p) for p in args.paths):
         print(f"grade: no such file or folder: {', '.join(args.paths)}", file=sys.stderr)
+        return 2
+    try:
+        if args.json and args.json != "-":
+            check_target(args.json)
+    except ReportPathError as err:
+        print(f"grade: {err}", file=sys.stderr)
         return 2
     progress, done = None, []
     if sys.stderr.isatty():
@@ -82,22 +104,43 @@ def _grade(args) -> int:
             done.append(sub)
             print(f"\rgraded {len(done)} ...", end="", file=sys.stderr, flush=True)
     try:
-        report = grade_paths(args.paths, lesson=args.lesson, jobs=args.jobs, timeout=args.timeout,
-                             memory_mb=args.memory, seed=args.seed, partial_credit=args.partial_credit,
-                             progress=progress)
-    except ValueError as err:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", IsolationWarning)
+            report = grade_paths(args.paths, lesson=args.lesson, jobs=args.jobs, timeout=args.timeout,
+                                 memory_mb=args.memory, seed=args.seed, partial_credit=args.partial_credit,
+                                 progress=progress, isolation=args.isolation)
+    except (ValueError, IsolationError, RuntimeError) as err:
         print(f"grade: {err}", file=sys.stderr)
         return 2
     if progress is not None:
         print("\r", end="", file=sys.stderr)
-    print(format_report(report), end="")
-    if args.json:
-        text = json.dumps(report_json(report), indent=1) + "\n"
+    for warning in {str(w.message) for w in caught if issubclass(w.category, IsolationWarning)}:
+        print(f"grade: WARNING: {warning}", file=sys.stderr)
+    if args.json:  # first, so that a crash while printing cannot lose it
         if args.json == "-":
-            sys.stdout.write(text)
+            sys.stdout.write(json.dumps(report_json(report), indent=1) + "\n")
         else:
-            with open(args.json, "w", encoding="utf-8") as f:
-                f.write(text)
+            try:
+                write_json(report_json(report), args.json)
+            except (ReportPathError, OSError) as err:
+                print(f"grade: {err}", file=sys.stderr)
+                print(format_report(report), end="")
+                return 2
+    print(format_report(report), end="")
+    return 0
+
+
+def _gradescope_autograder(args) -> int:
+    from nnlib.grading.gradescope import build_autograder
+
+    try:
+        path = build_autograder(args.lesson, args.output, seed=args.seed, timeout=args.timeout,
+                                isolation=args.isolation)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"gradescope-autograder: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}: upload it as the autograder of a Gradescope programming assignment "
+          f"(lesson {args.lesson}); students submit their lesson notebook")
     return 0
 
 
@@ -131,24 +174,39 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_doctor)
 
     p = sub.add_parser("grade", help="grade learners' notebooks in sandboxed processes",
-                       description="Grade notebooks: each exercise runs in its own sandboxed process on "
-                                   "hidden cases; results are judged outside it. A folder holds one "
-                                   "notebook per learner or one folder per learner.")
+                       description="Grade notebooks: each exercise runs in a sandbox (bubblewrap) on hidden "
+                                   "cases; results are judged outside it. A folder holds one notebook per "
+                                   "learner, one folder per learner, or nbgrader's submitted/<student>/.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="a notebook, several, or folders of submissions")
     p.add_argument("--json", metavar="FILE",
                    help="also write a JSON report (Gradescope fields); - for stdout")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="notebooks graded at once (default: CPUs)")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="S",
+    p.add_argument("--timeout", type=_seconds, default=10.0, metavar="S",
                    help="seconds of wall-clock and CPU time per exercise (default 10)")
     p.add_argument("--lesson", metavar="NN", help="grade every notebook as lesson NN (default: inferred)")
     p.add_argument("--memory", type=int, default=1536, metavar="MB",
                    help="memory limit per exercise process (default 1536)")
     p.add_argument("--seed", type=int, default=None, metavar="N",
-                   help="seed of the hidden cases (default: nnlib's; pick your own to keep it private)")
+                   help="seed of the hidden cases (default: this installation's secret seed)")
     p.add_argument("--partial-credit", action="store_true",
                    help="score an exercise by the fraction of cases passed (default: all or nothing)")
+    p.add_argument("--isolation", choices=("auto", "required", "process"), default="auto",
+                   help="auto: bubblewrap if it works here, else a plain process with a warning; "
+                        "required: bubblewrap or an error; process: a plain process")
     p.set_defaults(run=_grade)
+
+    p = sub.add_parser("gradescope-autograder", help="build a Gradescope autograder zip for one lesson")
+    p.add_argument("--lesson", required=True, metavar="NN", help="the lesson the assignment grades")
+    p.add_argument("-o", "--output", default="autograder.zip",
+                   help="the zip to write (default autograder.zip)")
+    p.add_argument("--seed", type=int, default=None, metavar="N",
+                   help="seed of the hidden cases (default: a fresh secret one, stored in the zip)")
+    p.add_argument("--timeout", type=_seconds, default=10.0, metavar="S",
+                   help="seconds per exercise (default 10)")
+    p.add_argument("--isolation", choices=("auto", "required", "process"), default="auto",
+                   help="as for nnlib grade (default auto)")
+    p.set_defaults(run=_gradescope_autograder)
 
     p = sub.add_parser("export-html", help="render the executed notebooks to a static HTML site")
     p.add_argument("--solutions", action="store_true", help="include the exercise solutions")

@@ -15,7 +15,7 @@ import numpy as np
 
 from nnlib.activations import softmax
 from nnlib.data import make_blobs
-from nnlib.exercises import Case, Exercise, Question
+from nnlib.exercises import Case, Exercise, Question, case_functions
 from nnlib.mlp import Dense, init_mlp, loss_and_gradients, mlp_forward
 from nnlib.optim import sgd_step
 from nnlib.training import accuracy, iterate_minibatches, train
@@ -268,14 +268,9 @@ def _verify_accuracy(case, received):
 # --------------------------------------------------------------------------- #
 
 
-def _record_epochs(epoch, params, history):
-    """A test callback: writes what it sees into history, so the returned history shows it.
-
-    A module-level function, so that a case is the same wherever it is built (by check(), or
-    in the grader's worker process, whose returned history then carries the record back).
-    """
-    history.setdefault("callback_epochs", []).append(epoch)
-    history.setdefault("callback_history_length", []).append(len(history.get("loss", [])))
+# A test callback that writes what it sees into history (defined with the other case functions,
+# so that the grader can send it to its sandbox by name).
+_record_epochs = case_functions.record_epochs
 
 
 _BLOB_CENTERS = ((-2.0, 0.0), (2.0, 0.0), (0.0, 2.5))
