@@ -530,15 +530,17 @@ def test_prerequisites_are_provided_but_not_the_graded_reference(tmp_path):
 def test_partial_credit_and_cli(tmp_path, capsys):
     from nnlib.cli import main
 
-    float64 = "def dense_preactivation(X, W, b):\n    return (X @ W + b).astype(np.float64)\n"
+    # wrong on the float32 case only (float64 for float32 input is accepted; float16 is not)
+    float16 = ("def dense_preactivation(X, W, b):\n    Z = X @ W + b\n"
+               "    return Z.astype(np.float16) if Z.dtype == np.float32 else Z\n")
     make_notebook(tmp_path / "subs" / "alice" / "01_single_neuron.ipynb")
-    make_notebook(tmp_path / "subs" / "bob" / "01_single_neuron.ipynb", dense=float64)
+    make_notebook(tmp_path / "subs" / "bob" / "01_single_neuron.ipynb", dense=float16)
     out = tmp_path / "report.json"
     code = main(["grade", str(tmp_path / "subs"), "--json", str(out), "--timeout", str(TIMEOUT),
                  "--jobs", "2", "--partial-credit", "--seed", "12345"])
     text = capsys.readouterr().out
     assert code == 0
-    assert "alice  (" in text and "bob  (" in text and "expected dtype float32, got float64" in text
+    assert "alice  (" in text and "bob  (" in text and "expected dtype float32, got float16" in text
     data = json.loads(out.read_text())
     scores = {s["learner"]: s["score"] for s in data["submissions"]}
     n = len(get_exercise("dense_preactivation").cases(12345, hidden=True))

@@ -344,11 +344,14 @@ def test_killing_everything_it_can_costs_only_its_own_notebook(attacked):
     """It kills its own sandbox's interpreter (nothing outside is in its PID namespace, pid 1 is root's).
 
     Its function is correct: whether its results got out before the sandbox went down is a race it
-    runs against itself; either way nobody else notices (test_classmates_get_exactly_their_grades_alone).
+    runs against itself; so is whether anything is left for the final ``kill(-1)`` (if the loop already
+    killed all it could, that call raises ESRCH in the attacker's own code, which then fails).
+    Either way nobody else notices (test_classmates_get_exactly_their_grades_alone).
     """
     grade = dense(attacked, "kill_everything")
     lost = "stopped before this exercise was done" in grade.feedback
-    assert grade.status == "passed" or lost, grade.feedback
+    own_error = "raised ProcessLookupError" in grade.feedback and "os.kill(-1" in grade.feedback
+    assert grade.status == "passed" or lost or own_error, grade.feedback
     assert grade.status != "error"
 
 

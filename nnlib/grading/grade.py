@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlib.check import CaseFailure, CheckResult, format_result
+from nnlib.check import CASE_TIME_BUDGET, CaseFailure, CheckResult, format_result
 from nnlib.exercises import CHECK_SEED, EXERCISES, Exercise, case_functions
 from nnlib.grading import prerequisites, sandbox, transport
 from nnlib.grading.notebook import (
@@ -92,8 +92,12 @@ def _namedtuple_places(value, found: set) -> set[tuple[str, str]]:
 
 
 def run_options(ex: Exercise) -> dict:
-    """The keyword arguments of ``runner.run_call`` that check.run_case passes from the exercise."""
-    return {"strict_float": ex.strict_float, "materialize": ex.materialize}
+    """The keyword arguments of ``runner.run_call`` that check.run_case passes from the exercise.
+
+    The per-case time budget is check()'s, so that a slow case gets the same message; the
+    exercise's whole time limit still holds around it.
+    """
+    return {"strict_float": ex.strict_float, "materialize": ex.materialize, "time_limit": CASE_TIME_BUDGET}
 
 
 def _prepare_job(ex: Exercise, seed: int) -> tuple[dict, prerequisites.Environment]:
