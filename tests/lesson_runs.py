@@ -1,0 +1,115 @@
+"""Helpers for the lesson tests of lessons 00-02: Run All in-process, and the exercise banks.
+
+``run_all`` executes a notebook's code cells in order in one fresh namespace named
+``__main__`` (as a kernel does), so that a test can look at what the names hold
+afterwards. ``sandboxed`` re-creates a bank function from its source text alone, with
+only numpy and the exercise's prerequisites around it, as the grader's sandbox will.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+import re
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot is imported by a notebook cell
+
+import matplotlib.pyplot as plt
+import nbformat
+import numpy as np
+
+from nnlib.check import check
+from nnlib.exercises import EXERCISES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: The fragment check() prints for a float64 result where float32 was expected. H14 makes a
+#: correct value with only this difference pass (with a note); until that is merged such a
+#: variant fails here with exactly this message, and the bank tests mark it xfail.
+DTYPE_ONLY = "expected dtype float32, got float64"
+
+
+def notebook(folder: str, stem: str):
+    return nbformat.read(ROOT / folder / f"{stem}.ipynb", as_version=4)
+
+
+def cells_by_id(folder: str, stem: str) -> dict:
+    return {cell.id: cell for cell in notebook(folder, stem).cells}
+
+
+def run_all(folder: str, stem: str, skip: tuple[str, ...] = ()) -> tuple[dict, dict[str, str]]:
+    """Run every code cell (but ``skip``) of a notebook top to bottom; return its namespace and outputs.
+
+    A cell that raises fails the run with the cell's id, as Run All would stop there.
+    """
+    namespace: dict = {"__name__": "__main__"}
+    printed: dict[str, str] = {}
+    for cell in notebook(folder, stem).cells:
+        if cell.cell_type != "code" or cell.id in skip:
+            continue
+        buffer = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buffer):
+                exec(compile(cell.source, f"<{stem}:{cell.id}>", "exec"), namespace)
+        except Exception as err:
+            raise AssertionError(f"{stem}: cell {cell.id!r} raised {err!r}") from err
+        finally:
+            plt.close("all")
+        printed[cell.id] = buffer.getvalue()
+    return namespace, printed
+
+
+def shadowing_report(namespace: dict) -> dict[str, str]:
+    """For every exercise name bound in ``namespace``: 'learner' or what else it holds."""
+    report = {}
+    for exercise_id, ex in EXERCISES.items():
+        if exercise_id not in namespace:
+            continue
+        fn = namespace[exercise_id]
+        if fn is ex.reference or getattr(fn, "__module__", "").startswith("nnlib"):
+            report[exercise_id] = f"nnlib's {getattr(fn, '__module__', '?')}.{getattr(fn, '__name__', '?')}"
+        elif getattr(fn, "__module__", None) == "__main__":
+            report[exercise_id] = "learner"
+        else:
+            report[exercise_id] = repr(fn)
+    return report
+
+
+def sandboxed(exercise_id: str, fn):
+    """``fn`` re-defined from its source text, with only np and the exercise's prerequisites in scope."""
+    ex = EXERCISES[exercise_id]
+    scope = {"np": np, **ex.prerequisite_env()}
+    exec(textwrap.dedent(inspect.getsource(fn)), scope)
+    return scope[fn.__name__]
+
+
+def check_output(exercise_id: str, fn) -> tuple[bool, str]:
+    """(passed, what check() printed) for ``fn``."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        result = check(exercise_id, fn)
+    return bool(result), buffer.getvalue()
+
+
+def bank_params(lesson: str):
+    """pytest parameters (exercise id, entry) for every Mistake and every Variant of a lesson."""
+    mistakes, variants = [], []
+    for ex in EXERCISES.values():
+        if ex.lesson == lesson:
+            mistakes += [(ex.id, m) for m in ex.mistakes]
+            variants += [(ex.id, v) for v in ex.variants]
+    return mistakes, variants
+
+
+def bank_id(param) -> str:
+    return getattr(param, "__name__", None) or getattr(param, "fn", param).__name__
+
+
+def normalised(text: str) -> str:
+    """Markdown without backticks and with single spaces, for comparing prose with registry text."""
+    return re.sub(r"\s+", " ", text.replace("`", "")).strip()
