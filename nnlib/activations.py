@@ -12,6 +12,10 @@ tanh       (e^z - e^{-z}) / (e^z + e^{-z})        1 - f(z)^2
 relu       max(0, z)                              1 if z > 0 else 0
 identity   z                                      1
 =========  =====================================  ===============================
+
+Lesson 02's other exercises live here too: :func:`collapse_linear` (why a network
+needs a nonlinearity), :func:`softmax_jacobian` (softmax's derivative) and
+:func:`two_class_logit` (a two-class softmax is a sigmoid of the difference).
 """
 
 from __future__ import annotations

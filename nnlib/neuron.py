@@ -1,7 +1,9 @@
-"""One neuron: its pre-activation (lesson 01) and its gradients (lessons 06-07).
+"""One neuron: its pre-activation and its line (lesson 01) and its gradients (lessons 06-07).
 
 A neuron with weights w and bias b computes the pre-activation z = w·x + b and
-then an activation a = f(z). With the sigmoid and binary cross-entropy the
+then an activation a = f(z). The inputs where z = 0 form a line (a hyperplane):
+:func:`signed_distance` measures how far points are from it, :func:`line_through`
+finds the neuron whose line passes through two given points. With the sigmoid and binary cross-entropy the
 gradient of the loss with respect to z is simply a - y.
 """
 
