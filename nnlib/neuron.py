@@ -66,16 +66,7 @@ def signed_distance(X, w, b):
     ndarray, (N,), same float dtype as ``X``
     """
     fn = "signed_distance"
-    X = as_float_array(fn, "X", X)
-    w = as_float_array(fn, "w", w)
-    b = as_float_array(fn, "b", b)
-    require_ndim(fn, "X", X, 2, "(N, D)")
-    require_ndim(fn, "w", w, 1, "(D,)")
-    if X.shape[1] != w.shape[0]:
-        raise ValueError(f"{fn}: X.shape[1] must equal w.shape[0] (D); "
-                         f"got X.shape={X.shape}, w.shape={w.shape}")
-    if b.ndim != 0:
-        raise ValueError(f"{fn}: b must be a scalar; got b.shape={b.shape}")
+    X, w, b = _check_points_and_neuron(fn, X, w, b)
     norm = np.linalg.norm(w)
     if norm == 0:
         raise ValueError(f"{fn}: w must not be all zeros (then there is no line z = 0); got w={w.tolist()}")
@@ -113,9 +104,9 @@ def line_through(p, q):
     return w, float(-(w @ p)) + 0.0
 
 
-def _check_neuron(fn: str, X, y, w, b):
+def _check_points_and_neuron(fn: str, X, w, b):
+    """X (N, D) points, w (D,) weights and a scalar b, as float arrays; ValueError/TypeError otherwise."""
     X = as_float_array(fn, "X", X)
-    y = as_float_array(fn, "y", y)
     w = as_float_array(fn, "w", w)
     require_ndim(fn, "X", X, 2, "(N, D)")
     require_ndim(fn, "w", w, 1, "(D,)")
@@ -123,13 +114,19 @@ def _check_neuron(fn: str, X, y, w, b):
         raise ValueError(
             f"{fn}: X.shape[1] must equal w.shape[0] (D); got X.shape={X.shape}, w.shape={w.shape}"
         )
+    b = as_float_array(fn, "b", b)  # refuses strings and None, like every other input
+    if b.ndim != 0:
+        raise ValueError(f"{fn}: b must be a scalar; got b.shape={b.shape}")
+    return X, w, b
+
+
+def _check_neuron(fn: str, X, y, w, b):
+    X, w, b = _check_points_and_neuron(fn, X, w, b)
+    y = as_float_array(fn, "y", y)
     if y.shape != (X.shape[0],):
         raise ValueError(f"{fn}: y must have shape (N,) = ({X.shape[0]},); got y.shape={y.shape}")
     require_examples(fn, "X", X)
     require_unit_interval(fn, "y", y)
-    b = as_float_array(fn, "b", b)  # refuses strings and None, like every other input
-    if b.ndim != 0:
-        raise ValueError(f"{fn}: b must be a scalar; got b.shape={b.shape}")
     return X, y, w, float(b)
 
 

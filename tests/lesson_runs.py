@@ -22,6 +22,7 @@ matplotlib.use("Agg")  # before pyplot is imported by a notebook cell
 import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
+import pytest
 
 from nnlib.check import check
 from nnlib.exercises import EXERCISES
@@ -32,6 +33,15 @@ ROOT = Path(__file__).resolve().parents[1]
 #: correct value with only this difference pass (with a note); until that is merged such a
 #: variant fails here with exactly this message, and the bank tests mark it xfail.
 DTYPE_ONLY = "expected dtype float32, got float64"
+
+
+@pytest.fixture
+def numpy_state_and_figures():
+    """Restore numpy's error state (a bank entry calls np.seterr) and close every figure."""
+    before = np.geterr()
+    yield
+    np.seterr(**before)
+    plt.close("all")
 
 
 def notebook(folder: str, stem: str):
@@ -113,3 +123,51 @@ def bank_id(param) -> str:
 def normalised(text: str) -> str:
     """Markdown without backticks and with single spaces, for comparing prose with registry text."""
     return re.sub(r"\s+", " ", text.replace("`", "")).strip()
+
+
+# --------------------------------------------------------------------------- shared bank assertions
+
+
+def assert_reference_passes(exercise_id: str) -> None:
+    ex = EXERCISES[exercise_id]
+    passed, out = check_output(exercise_id, ex.reference)
+    assert passed and out.strip() == f"{exercise_id}: all {len(ex.cases())} checks passed", out
+
+
+def assert_full_bank(exercise_id: str, awaiting: dict[str, str]) -> None:
+    """At least 8 mistakes and 5 variants, 5 of which pass before H14's changes are merged."""
+    ex = EXERCISES[exercise_id]
+    assert len(ex.mistakes) >= 8
+    assert len(ex.variants) >= 5
+    assert sum("float64" not in v.style and v.fn.__name__ not in awaiting for v in ex.variants) >= 5
+
+
+def assert_mistake_caught(exercise_id: str, mistake, awaiting: dict[str, str]) -> None:
+    """check() fails the sandboxed mistake and prints its own cause (or its ``expect`` fragment).
+
+    A mistake listed in ``awaiting`` (name -> reason) may still pass until H14's runner is merged:
+    then the test is marked xfail with that reason.
+    """
+    passed, out = check_output(exercise_id, sandboxed(exercise_id, mistake.fn))
+    if passed and mistake.fn.__name__ in awaiting:
+        pytest.xfail(awaiting[mistake.fn.__name__])
+    assert not passed, f"{mistake.fn.__name__} passed check"
+    assert (mistake.expect or f"likely cause: {mistake.cause}") in out, out
+    assert "Traceback" not in out
+
+
+def assert_variant_passes(exercise_id: str, variant, awaiting: dict[str, tuple[str, str]]) -> None:
+    """check() passes the sandboxed variant.
+
+    Until H14's judge is merged, a float64 result for float32 input fails with exactly
+    DTYPE_ONLY, and a variant in ``awaiting`` (name -> (fragment of its current failure, reason))
+    fails with that fragment: both are marked xfail.
+    """
+    passed, out = check_output(exercise_id, sandboxed(exercise_id, variant.fn))
+    if not passed and "float64" in variant.style and DTYPE_ONLY in out:
+        pytest.xfail("a float64 result for float32 input passes (with a note) once H14's judge is merged")
+    if not passed and variant.fn.__name__ in awaiting:
+        fragment, reason = awaiting[variant.fn.__name__]
+        assert fragment in out, out
+        pytest.xfail(reason)
+    assert passed, out

@@ -13,12 +13,16 @@ matplotlib.use("Agg")  # must come before pyplot is imported
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from lesson_runs import (
-    DTYPE_ONLY,
+from lesson_runs import (  # noqa: F401 (numpy_state_and_figures: a fixture)
+    assert_full_bank,
+    assert_mistake_caught,
+    assert_reference_passes,
+    assert_variant_passes,
     bank_params,
     cells_by_id,
     check_output,
     normalised,
+    numpy_state_and_figures,
     run_all,
     sandboxed,
     shadowing_report,
@@ -55,7 +59,10 @@ MISTAKES, VARIANTS = bank_params("02")
 AWAITING_H14 = {
     "_sig_naive_errstate_silenced": "H14's runner catches a learner's own np.errstate(over='ignore')",
     "_sig_naive_seterr_silenced": "H14's runner catches a learner's own np.seterr(all='ignore')",
-    "_tanh_guarded_sign": "H14's strict mode ignores an invalid value in a discarded np.where branch",
+}
+VARIANTS_AWAITING_H14 = {
+    "_tanh_guarded_sign": ("invalid value encountered in divide",
+                           "H14's strict mode ignores an invalid value in a discarded np.where branch"),
 }
 
 getcontext().prec = 60
@@ -80,12 +87,7 @@ def sigmoid_rel_error(z: float) -> float:
     return float(abs(Decimal(float(sigmoid(np.array(z)))) - exact) / exact)
 
 
-@pytest.fixture(autouse=True)
-def _numpy_state_and_figures():
-    before = np.geterr()
-    yield
-    np.seterr(**before)
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("numpy_state_and_figures")
 
 
 # --------------------------------------------------------------------------- the registry
@@ -100,9 +102,7 @@ def test_lesson02_registers_its_exercises_in_notebook_order_and_its_questions():
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_reference_passes(exercise_id):
-    ex = EXERCISES[exercise_id]
-    passed, out = check_output(exercise_id, ex.reference)
-    assert passed and out.strip() == f"{exercise_id}: all {len(ex.cases())} checks passed", out
+    assert_reference_passes(exercise_id)
 
 
 @pytest.mark.parametrize("exercise_id", ELEMENTWISE)
@@ -139,36 +139,20 @@ def test_derivative_cases_reach_beyond_small_z():
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_every_exercise_has_a_full_bank(exercise_id):
-    ex = EXERCISES[exercise_id]
-    assert len(ex.mistakes) >= 8
-    assert len(ex.variants) >= 5
-    passing_today = [v for v in ex.variants if "float64" not in v.style and v.fn.__name__ not in AWAITING_H14]
-    assert len(passing_today) >= 5
+    assert_full_bank(exercise_id, awaiting=VARIANTS_AWAITING_H14)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # non-strict exercises let a mistake's NaN warn
 @pytest.mark.parametrize(("exercise_id", "mistake"), MISTAKES,
                          ids=[f"{e}-{m.fn.__name__}" for e, m in MISTAKES])
 def test_known_mistake_is_caught_with_its_own_message(exercise_id, mistake):
-    passed, out = check_output(exercise_id, sandboxed(exercise_id, mistake.fn))
-    if passed and mistake.fn.__name__ in AWAITING_H14:
-        pytest.xfail(AWAITING_H14[mistake.fn.__name__])
-    assert not passed, f"{mistake.fn.__name__} passed check"
-    expected = mistake.expect or f"likely cause: {mistake.cause}"
-    assert expected in out, out
-    assert "Traceback" not in out
+    assert_mistake_caught(exercise_id, mistake, awaiting=AWAITING_H14)
 
 
 @pytest.mark.parametrize(("exercise_id", "variant"), VARIANTS,
                          ids=[f"{e}-{v.fn.__name__}" for e, v in VARIANTS])
 def test_correct_variant_passes(exercise_id, variant):
-    passed, out = check_output(exercise_id, sandboxed(exercise_id, variant.fn))
-    if not passed and "float64" in variant.style and DTYPE_ONLY in out:
-        pytest.xfail("a float64 result for float32 input passes (with a note) once H14's judge is merged")
-    if not passed and variant.fn.__name__ in AWAITING_H14:
-        assert "invalid value encountered in divide" in out, out
-        pytest.xfail(AWAITING_H14[variant.fn.__name__])
-    assert passed, out
+    assert_variant_passes(exercise_id, variant, awaiting=VARIANTS_AWAITING_H14)
 
 
 def test_relu_derivative_reversed_mask_gets_its_own_cause():
