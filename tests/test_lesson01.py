@@ -128,6 +128,14 @@ def test_square_transpose_is_caught():
     assert not passed and "square W" in out and "likely cause: W is used transposed" in out
 
 
+def test_dense_preactivation_elementwise_product_is_caught():
+    def elementwise(X, W, b):
+        return X * W + b
+
+    passed, out = check_output("dense_preactivation", elementwise)
+    assert not passed and "raised ValueError" in out and "operands could not be broadcast" in out, out
+
+
 def test_dense_preactivation_mutating_x_is_caught():
     def normalises_in_place(X, W, b):
         X -= X.mean(axis=0)

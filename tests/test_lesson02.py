@@ -155,6 +155,52 @@ def test_correct_variant_passes(exercise_id, variant):
     assert_variant_passes(exercise_id, variant, awaiting=VARIANTS_AWAITING_H14)
 
 
+def _relu_in_place(z):
+    return np.maximum(z, 0, out=z)
+
+
+def _relu_python_max(z):
+    return max(0, z)
+
+
+def _relu_as_list(z):
+    return np.maximum(z, 0).tolist()
+
+
+def _sigmoid_derivative_naive_sigmoid(z):
+    s = 1 / (1 + np.exp(-z))
+    return s * (1 - s)
+
+
+def _tanh_derivative_sech(z):
+    return 1 / np.cosh(z) ** 2
+
+
+def _relu_derivative_integers(z):
+    return (z > 0).astype(int)
+
+
+#: Slips that the runner reports itself (an exception, an overflow on the way to right values, a
+#: changed input, a wrong type): the judge never sees an output to name, so they are not in the bank.
+RUNNER_CAUGHT = [
+    ("relu", _relu_in_place, "your function changed its input z"),
+    ("relu", _relu_python_max, "raised ValueError: The truth value of an array"),
+    ("relu", _relu_as_list, "expected a single array or number"),
+    ("sigmoid_derivative", _sigmoid_derivative_naive_sigmoid,
+     "raised FloatingPointError: overflow encountered in exp"),
+    ("tanh_derivative", _tanh_derivative_sech, "raised FloatingPointError: overflow encountered in cosh"),
+    ("relu_derivative", _relu_derivative_integers, "expected dtype float64, got int64"),
+]
+
+
+@pytest.mark.parametrize(("exercise_id", "fn", "fragment"), RUNNER_CAUGHT,
+                         ids=[f"{e}-{f.__name__}" for e, f, _ in RUNNER_CAUGHT])
+def test_slips_the_runner_reports_are_caught(exercise_id, fn, fragment):
+    passed, out = check_output(exercise_id, fn)
+    assert not passed and fragment in out, out
+    assert "Traceback" not in out
+
+
 def test_relu_derivative_reversed_mask_gets_its_own_cause():
     passed, out = check_output("relu_derivative", lambda z: z < 0)
     assert not passed and "likely cause: the mask is reversed (z < 0?)" in out, out
@@ -303,6 +349,9 @@ def test_taught_derivative_formulas_meet_the_absolute_slack():
     assert np.abs(s * (1 - s) - u / (1 + u) ** 2).max() < 1e-15
     assert np.abs((1 - t * t) - 4 * u2 / (1 + u2) ** 2).max() < 1e-15
     z32 = np.linspace(-12, 12, 24001).astype(np.float32)
+    s32 = sigmoid(z32)
+    sigmoid_truth = sigmoid(z32.astype(np.float64)) * sigmoid(-z32.astype(np.float64))
+    assert np.abs((s32 * (1 - s32)).astype(np.float64) - sigmoid_truth).max() < 4e-7
     t32 = tanh(z32)
     truth = 1 - np.tanh(z32.astype(np.float64)) ** 2
     abs_error = np.abs((1 - t32 * t32).astype(np.float64) - truth)
@@ -375,6 +424,12 @@ def test_the_lesson_says_what_each_check_demands(exercise_id):
     assert "dtype" in text or "must stay `float32`" in text, exercise_id
     if EXERCISES[exercise_id].strict_float:
         assert "overflow" in text, exercise_id
+
+
+@pytest.mark.parametrize("exercise_id", ["collapse_linear", "softmax", "softmax_jacobian", "two_class_logit"])
+def test_the_lesson_states_the_number_of_cases(exercise_id):
+    text = " ".join(cells_by_id("solutions", "02_activations")[TASK_CELLS[exercise_id]].source.split())
+    assert f"`check` runs {len(EXERCISES[exercise_id].cases())} cases" in text
 
 
 def test_stubs_and_docstrings_say_what_not_how():

@@ -189,10 +189,6 @@ def _dense_biases_summed(X, W, b):
     return X @ W + b.sum()
 
 
-def _dense_elementwise(X, W, b):
-    return X * W + b
-
-
 def _dense_first_example_only(X, W, b):
     return np.array([X[0] @ W + b])
 
@@ -216,8 +212,6 @@ _DENSE_PREACTIVATION_MISTAKES = (
             expect=RAISES),
     Mistake("all biases were summed into one number: neuron j adds its own b[j] (b broadcasts over the rows)",
             _dense_biases_summed),
-    Mistake("X * W multiplies entry by entry: each neuron needs the sum over the inputs, a matrix product",
-            _dense_elementwise, expect=RAISES),
     Mistake("only the first example was computed: Z has one row for every example in X",
             _dense_first_example_only),
     Mistake("the rows were averaged over the batch: Z keeps one row per example, shape (N, D_out)",
