@@ -6,6 +6,7 @@ same name. Import what earlier lessons built, e.g. ``from nnlib import relu``.
 
 from nnlib.activations import (
     ACTIVATIONS,
+    collapse_linear,
     identity,
     identity_derivative,
     relu,
@@ -13,8 +14,10 @@ from nnlib.activations import (
     sigmoid,
     sigmoid_derivative,
     softmax,
+    softmax_jacobian,
     tanh,
     tanh_derivative,
+    two_class_logit,
 )
 from nnlib.check import check, check_answer, hint, yours_or_reference
 from nnlib.data import load_digits, make_blobs, make_moons, make_spiral, train_test_split, xor
@@ -54,7 +57,7 @@ from nnlib.mlp import (
     mlp_forward,
     predict,
 )
-from nnlib.neuron import neuron_gradients, preactivation, train_neuron
+from nnlib.neuron import line_through, neuron_gradients, preactivation, signed_distance, train_neuron
 from nnlib.optim import sgd_step
 from nnlib.training import accuracy, iterate_minibatches, train
 
@@ -73,6 +76,7 @@ __all__ = [
     "binary_cross_entropy",
     "check",
     "check_answer",
+    "collapse_linear",
     "dead_relu_fraction",
     "dense_backward",
     "dense_forward",
@@ -85,6 +89,7 @@ __all__ = [
     "identity_derivative",
     "init_mlp",
     "iterate_minibatches",
+    "line_through",
     "load_digits",
     "loss_and_gradients",
     "make_blobs",
@@ -109,14 +114,17 @@ __all__ = [
     "sigmoid_cross_entropy",
     "sigmoid_cross_entropy_backward",
     "sigmoid_derivative",
+    "signed_distance",
     "softmax",
     "softmax_cross_entropy",
     "softmax_cross_entropy_backward",
+    "softmax_jacobian",
     "tanh",
     "tanh_derivative",
     "train",
     "train_neuron",
     "train_test_split",
+    "two_class_logit",
     "xor",
     "yours_or_reference",
 ]

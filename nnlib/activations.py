@@ -12,6 +12,10 @@ tanh       (e^z - e^{-z}) / (e^z + e^{-z})        1 - f(z)^2
 relu       max(0, z)                              1 if z > 0 else 0
 identity   z                                      1
 =========  =====================================  ===============================
+
+Lesson 02's other exercises live here too: :func:`collapse_linear` (why a network
+needs a nonlinearity), :func:`softmax_jacobian` (softmax's derivative) and
+:func:`two_class_logit` (a two-class softmax is a sigmoid of the difference).
 """
 
 from __future__ import annotations
@@ -48,10 +52,20 @@ def tanh(z):
     r"""Hyperbolic tangent :math:`\tanh(z) = (e^z - e^{-z}) / (e^z + e^{-z})`, elementwise.
 
     Returns an array of the same shape and float dtype as ``z``, values in [-1, 1].
-    ``np.tanh`` is already stable for large |z|.
+
+    Notes
+    -----
+    Dividing by :math:`e^{|z|}` leaves only :math:`u = e^{-2|z|} \le 1`, so nothing
+    overflows: :math:`\tanh(z) = \operatorname{sign}(z)\,(1 - u) / (1 + u)`. Near 0, though,
+    ``1 - u`` subtracts two nearly equal numbers and loses the relative precision
+    (z = 1e-17 would give 0). ``np.expm1(x)`` computes :math:`e^x - 1` to full precision for
+    tiny x, so with :math:`m = \operatorname{expm1}(-2|z|) = u - 1`:
+    :math:`\tanh(z) = \operatorname{sign}(z)\,(-m) / (2 + m)`, accurate to a few units in the
+    last place for every z.
     """
     z = as_float_array("tanh", "z", z)
-    return np.tanh(z)
+    m = np.expm1(-2 * np.abs(z))  # u - 1, in (-1, 0]: exact near 0, cannot overflow
+    return np.sign(z) * -m / (2 + m)
 
 
 def relu(z):
@@ -116,6 +130,81 @@ def identity_derivative(z):
     """Derivative of the identity: an array of ones shaped like ``z``."""
     z = as_float_array("identity_derivative", "z", z)
     return np.ones_like(z)
+
+
+def softmax_jacobian(z):
+    r"""The Jacobian of softmax for one vector of scores: :math:`J_{ij} = \partial s_i / \partial z_j`.
+
+    .. math:: J_{ij} = s_i (\delta_{ij} - s_j), \qquad J = \operatorname{diag}(s) - s s^\top,
+        \quad s = \operatorname{softmax}(z)
+
+    J is symmetric, and each row (and column) sums to 0: the probabilities always sum
+    to 1, so no change of z can change their sum.
+
+    Parameters
+    ----------
+    z : array_like, (C,) the scores of one example
+
+    Returns
+    -------
+    ndarray, (C, C), same float dtype as ``z``
+    """
+    z = as_float_array("softmax_jacobian", "z", z)
+    if z.ndim != 1:
+        raise ValueError("softmax_jacobian: z must be 1-D, the C scores of one example; "
+                         f"got z.shape={z.shape}" + (". For a batch, take one row at a time: z[n]"
+                                                     if z.ndim == 2 else ""))
+    s = softmax(z)  # (C,)
+    return np.diag(s) - np.outer(s, s)  # (C, C)
+
+
+def two_class_logit(z):
+    r"""The one logit d with :math:`\sigma(d) = \operatorname{softmax}(z)_1` for two-class scores z.
+
+    .. math:: \operatorname{softmax}(z)_1 = \frac{e^{z_1}}{e^{z_0} + e^{z_1}}
+        = \frac{1}{1 + e^{-(z_1 - z_0)}} = \sigma(z_1 - z_0), \qquad d = z_1 - z_0
+
+    Parameters
+    ----------
+    z : array_like, (N, 2) the scores of class 0 and class 1 for N examples
+
+    Returns
+    -------
+    ndarray, (N,), same float dtype as ``z``
+    """
+    z = as_float_array("two_class_logit", "z", z)
+    if z.ndim != 2 or z.shape[1] != 2:
+        raise ValueError("two_class_logit: z must have shape (N, 2), two scores per example; "
+                         f"got z.shape={z.shape}" + (". For a single example use z.reshape(1, -1)"
+                                                     if z.shape == (2,) else ""))
+    return z[:, 1] - z[:, 0]
+
+
+def collapse_linear(W1, b1, W2, b2):
+    r"""The one linear layer ``(W, b)`` that computes what two stacked linear layers compute.
+
+    .. math:: (X W_1 + b_1) W_2 + b_2 = X \underbrace{W_1 W_2}_{W} + \underbrace{b_1 W_2 + b_2}_{b}
+
+    Without an activation between them, layers add no power: this is why networks need one.
+
+    Parameters
+    ----------
+    W1 : (D_in, H);  b1 : (H,);  W2 : (H, D_out);  b2 : (D_out,)
+
+    Returns
+    -------
+    (W, b) : ((D_in, D_out), (D_out,)) arrays, in the inputs' float dtype
+    """
+    fn = "collapse_linear"
+    W1, b1 = as_float_array(fn, "W1", W1), as_float_array(fn, "b1", b1)
+    W2, b2 = as_float_array(fn, "W2", W2), as_float_array(fn, "b2", b2)
+    for name, arr, ndim in (("W1", W1, 2), ("b1", b1, 1), ("W2", W2, 2), ("b2", b2, 1)):
+        if arr.ndim != ndim:
+            raise ValueError(f"{fn}: {name} must be {ndim}-D; got {name}.shape={arr.shape}")
+    if not (W1.shape[1] == b1.shape[0] == W2.shape[0] and W2.shape[1] == b2.shape[0]):
+        raise ValueError(f"{fn}: need W1 (D_in, H), b1 (H,), W2 (H, D_out), b2 (D_out,); got W1.shape="
+                         f"{W1.shape}, b1.shape={b1.shape}, W2.shape={W2.shape}, b2.shape={b2.shape}")
+    return W1 @ W2, b1 @ W2 + b2  # (D_in, D_out), (D_out,)
 
 
 #: Activation name -> (f, f'). Read-only, so no code can swap an entry by accident.

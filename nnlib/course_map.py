@@ -38,13 +38,15 @@ class Lesson(NamedTuple):
 LESSONS: tuple[Lesson, ...] = (
     Lesson("00", "Welcome", 10,
            "how the course works: exercises, check(), hints, nnlib doctor", ()),
-    Lesson("01", "A single neuron", 30,
-           "pre-activation z = w·x + b, for one input and for a batch (Z = XW + b); geometry of w and b",
-           ("preactivation", "dense_preactivation")),
-    Lesson("02", "Activation functions", 40,
-           "sigmoid, tanh, ReLU and softmax, their derivatives, saturation and numerical stability",
-           ("sigmoid", "tanh", "relu", "softmax", "sigmoid_derivative", "tanh_derivative",
-            "relu_derivative")),
+    Lesson("01", "A single neuron", 45,
+           "pre-activation z = w·x + b, for one input and for a batch (Z = XW + b); geometry of w and b: "
+           "the line z = 0, signed distances",
+           ("preactivation", "dense_preactivation", "signed_distance", "line_through")),
+    Lesson("02", "Activation functions", 70,
+           "why a nonlinearity; sigmoid, tanh, ReLU and softmax, their derivatives, saturation, "
+           "overflow and accuracy",
+           ("collapse_linear", "sigmoid", "tanh", "relu", "sigmoid_derivative", "tanh_derivative",
+            "relu_derivative", "softmax", "softmax_jacobian", "two_class_logit")),
     Lesson("03", "Forward propagation", 40,
            "a layer is a weighted sum, a bias and an activation; stacking layers; XOR by hand",
            ("dense_forward", "mlp_forward")),

@@ -74,8 +74,8 @@ def test_neuron_plane_colours_z_and_marks_the_distance():
     assert np.isclose(z[0, 0], -3 - 6 - 2) and np.isclose(z[-1, -1], 3 + 6 - 2)
     texts = [t.get_text() for t in ax.texts]
     assert "z = 1.00" in texts
-    assert f"|b|/‖w‖ = {2 / np.sqrt(5):.2f}" in texts
-    assert ax.get_title() == "w = (1.0, 2.0), b = -2.0"
+    # the distance is in the title, where it cannot hide the line z = 0 (issue 15)
+    assert ax.get_title() == f"w = (1.0, 2.0), b = -2.0\ndashed: |b|/‖w‖ = {2 / np.sqrt(5):.2f}"
 
 
 def test_neuron_plane_with_zero_weights_has_no_line():

@@ -21,10 +21,22 @@ import numpy as np
 from nnlib.activations import ACTIVATIONS
 from nnlib.widgets import show_figure
 
-__all__ = ["SATURATED", "activation_explorer", "plot_activation", "show_figure"]
+__all__ = ["SATURATED", "activation_explorer", "plot_activation", "saturation_label", "show_figure"]
 
-#: Where f'(z) is below this, we shade the curve: a change of z barely changes f(z).
+#: Where f'(z) is below this fraction of its largest value, we shade the curve: there a unit passes
+#: less than 1/20 of the learning signal it passes where it is steepest (an absolute threshold such
+#: as 0.05 would shade z = 3 for the sigmoid, which still passes 18 % of its best).
 SATURATED = 0.05
+
+
+def _peak_slope(f_prime) -> float:
+    """The largest f'(z) on the explorer's range of z (0.25 for the sigmoid, 1 for tanh and ReLU)."""
+    return float(np.max(np.asarray(f_prime(np.linspace(*_Z_RANGE, 601)), dtype=float)))
+
+
+def saturation_label() -> str:
+    """The legend of the shaded regions."""
+    return f"f'(z) < {SATURATED:.0%} of its max"
 
 _Z_RANGE = (-6.0, 6.0)
 _F_COLOR = "#1f77b4"
@@ -50,8 +62,9 @@ def _functions(functions: Mapping[str, tuple[Callable, Callable]] | None) -> dic
 def plot_activation(name: str, z0: float = 1.0, axes=None, functions=None):
     """Draw f (left) and f' (right) of one activation, with a marker at ``z0`` on both.
 
-    Regions where f'(z) < :data:`SATURATED` are shaded grey: there the unit is
-    *saturated* (or, for ReLU, off) and passes almost no learning signal.
+    Regions where f'(z) is below :data:`SATURATED` (5 %) of its largest value are shaded grey:
+    there the unit is *saturated* (or, for ReLU, off) and passes less than 1/20 of the learning
+    signal it passes at its steepest.
 
     Parameters
     ----------
@@ -83,13 +96,13 @@ def plot_activation(name: str, z0: float = 1.0, axes=None, functions=None):
 
     ax_f.plot(z, fz, color=_F_COLOR, linewidth=2)
     ax_df.plot(z, dfz, color=_DF_COLOR, linewidth=2)
-    flat = dfz < SATURATED
+    flat = dfz < SATURATED * float(dfz.max())
     for ax in (ax_f, ax_df):
         ax.axhline(0, color="0.6", linewidth=0.8)
         ax.axvline(0, color="0.6", linewidth=0.8)
         if flat.any():
             ax.fill_between(z, 0, 1, where=flat, transform=ax.get_xaxis_transform(),
-                            color="0.85", linewidth=0, label=f"f'(z) < {SATURATED}")
+                            color="0.85", linewidth=0, label=saturation_label())
         ax.set_xlim(*_Z_RANGE)
         ax.set_xlabel("z")
     ax_f.plot([z0], [f0], "o", color=_MARK_COLOR, zorder=3)
@@ -139,9 +152,11 @@ def activation_explorer(functions=None, name: str = "sigmoid", z0: float = 1.0):
         z = np.array([slider.value])
         f0 = float(np.asarray(f(z))[0])
         df0 = float(np.asarray(f_prime(z))[0])
-        note = " (saturated: almost no learning signal)" if df0 < SATURATED else ""
+        peak = _peak_slope(f_prime)
+        share = f" ({df0 / peak:.0%} of its largest slope)" if peak > 0 else ""
+        note = " (saturated)" if df0 < SATURATED * peak else ""
         readout.value = (f"<code>{dropdown.value}({slider.value:.2f}) = {f0:.4f}</code>, "
-                         f"<code>{dropdown.value}'({slider.value:.2f}) = {df0:.4f}</code>{note}")
+                         f"<code>{dropdown.value}'({slider.value:.2f}) = {df0:.4f}</code>{share}{note}")
         fig, axes = plt.subplots(1, 2, figsize=(8, 2.8), layout="constrained")
         plot_activation(dropdown.value, slider.value, axes, functions)
         show_figure(out, fig)

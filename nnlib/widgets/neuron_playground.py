@@ -69,9 +69,11 @@ def draw_neuron_diagram(x, w, b, ax: Axes | None = None) -> Axes:
         ax.text(-0.35, yi, f"x{sub} = {xi:g}", ha="right", va="center", fontsize=9)
         start, end = np.array([0.22, yi]), node - radius * (node - [0, yi]) / np.hypot(*(node - [0, yi]))
         ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "-|>", "color": "#555555"})
-        mid = start + 0.45 * (end - start)
-        ax.text(mid[0], mid[1] + 0.08, f"w{sub} = {wi:g}", ha="center", va="bottom", fontsize=8,
-                color="#1f77b4")
+        edge = end - start
+        normal = np.array([-edge[1], edge[0]]) / np.hypot(*edge)  # the label sits above its edge
+        ax.text(*(start + 0.4 * edge + 0.13 * normal), f"w{sub} = {wi:g}", ha="center", va="center",
+                fontsize=8, color="#1f77b4", rotation=np.degrees(np.arctan2(edge[1], edge[0])),
+                rotation_mode="anchor")
     ax.add_patch(Circle(node, radius, facecolor="#fde4cc", edgecolor="#d9650b", linewidth=1.5))
     ax.text(*node, "Σ", ha="center", va="center", fontsize=16)
     ax.annotate("", xy=node - np.array([0.0, radius]), xytext=node - np.array([0.0, 1.25]),
@@ -154,13 +156,27 @@ def draw_batch_shapes(n: int = 4, d_in: int = 3, d_out: int = 2, highlight=(1, 0
     return ax
 
 
+def _arrow_start(foot: np.ndarray, direction: np.ndarray, extent: float, avoid) -> np.ndarray:
+    """Where the w arrow starts: on the line z = 0, one unit beside its foot, so that it runs
+    parallel to the dashed distance segment instead of on top of it (away from ``avoid``)."""
+    along = np.array([-direction[1], direction[0]])  # a unit vector along the line
+    options = [foot + along, foot - along]
+    if avoid is not None:
+        options.sort(key=lambda start: -float(np.linalg.norm(start - avoid)))
+    inside = [start for start in options if np.all(np.abs(start + direction) < 0.9 * extent)
+              and np.all(np.abs(start) < 0.9 * extent)]
+    return (inside or options)[0]
+
+
 def draw_neuron_plane(w, b, probe=None, ax: Axes | None = None, extent: float = 3.0,
-                      zlim: float = 6.0, colorbar: bool = True) -> Axes:
+                      zlim: float = 6.0, colorbar: bool = True, points=()) -> Axes:
     """Colour the input plane by z = w·x + b; draw the line z = 0, the direction of w and |b|/‖w‖.
 
     The colour scale is fixed to [-zlim, zlim] (red: z > 0, blue: z < 0) so that
     two pictures compare; thin contour lines mark z = ±1, ±2, ...: their spacing
-    is 1/‖w‖, so a longer w makes z grow faster.
+    is 1/‖w‖, so a longer w makes z grow faster. The dashed segment from the origin
+    to the line is the distance |b|/‖w‖, whose value is in the title; the w arrow starts on
+    the line, beside that segment.
 
     Parameters
     ----------
@@ -170,6 +186,7 @@ def draw_neuron_plane(w, b, probe=None, ax: Axes | None = None, extent: float = 
     extent : float > 0, the view is [-extent, extent]^2
     zlim : float > 0, the colour scale's limit
     colorbar : bool, draw a colour bar labelled z
+    points : sequence of (label, (x1, x2)), optional: more points to mark, e.g. ("p", (1, 0))
 
     Returns
     -------
@@ -181,6 +198,8 @@ def draw_neuron_plane(w, b, probe=None, ax: Axes | None = None, extent: float = 
     extent, zlim = _scalar(fn, "extent", extent), _scalar(fn, "zlim", zlim)
     if extent <= 0 or zlim <= 0:
         raise ValueError(f"{fn}: extent and zlim must be > 0; got extent={extent}, zlim={zlim}")
+    marks = [(str(label), _vector(fn, f"points[{i}]", point, 2)) for i, (label, point) in enumerate(points)]
+    probe = None if probe is None else _vector(fn, "probe", probe, 2)
     ax = axes_or_new(fn, ax, (4, 3.4))
 
     ticks = np.linspace(-extent, extent, 201)
@@ -197,31 +216,29 @@ def draw_neuron_plane(w, b, probe=None, ax: Axes | None = None, extent: float = 
         ax.contour(x1, x2, z, levels=[0.0], colors="black", linewidths=2.0)
         foot = -b * w / norm**2  # the point of the line z = 0 closest to the origin
         direction = w / norm
+        title = f"w = ({w[0]:.1f}, {w[1]:.1f}), b = {b:.1f}"
         if np.all(np.abs(foot) < extent):
             if b != 0:
                 ax.plot([0, foot[0]], [0, foot[1]], linestyle="--", color="black", linewidth=1.0)
-                # label beside the dashed segment, on the side away from the w arrow
-                side = np.array([-direction[1], direction[0]])
-                away = -side if side[0] <= 0 else side
-                mid = foot / 2 + 0.15 * away
-                ax.text(*mid, f"|b|/‖w‖ = {abs(b) / norm:.2f}", fontsize=8, ha="left", va="center",
-                        bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1})
-            start = foot
+            title += f"\ndashed: |b|/‖w‖ = {abs(b) / norm:.2f}"
+            start = _arrow_start(foot, direction, extent, probe)
         else:
             start = np.zeros(2)  # the line is out of view: show w from the origin
             ax.text(0.03, 0.03, "line z = 0 out of view", transform=ax.transAxes, fontsize=8)
         ax.annotate("", xy=start + direction, xytext=start,
                     arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.5})
-        ax.text(*(start + 1.2 * direction), "w", fontsize=11, fontweight="bold", ha="center", va="center")
-        title = f"w = ({w[0]:.1f}, {w[1]:.1f}), b = {b:.1f}"
+        ax.text(*(start + 1.25 * direction), "w", fontsize=11, fontweight="bold", ha="center", va="center")
     else:
         title = f"w = (0, 0): z = b = {b:.1f} everywhere"
     ax.plot(0, 0, marker="+", color="black", markersize=8)
     if probe is not None:
-        probe = _vector(fn, "probe", probe, 2)
         z_probe = float(probe @ w + b)
         ax.plot(*probe, marker="o", markersize=7, markerfacecolor="white", markeredgecolor="black")
         ax.text(probe[0] + 0.2, probe[1] + 0.2, f"z = {z_probe:.2f}", fontsize=9,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1})
+    for label, point in marks:
+        ax.plot(*point, marker="o", markersize=6, color="black")
+        ax.text(point[0] + 0.15, point[1] - 0.15, label, fontsize=10, fontweight="bold", ha="left", va="top",
                 bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1})
     ax.set_xlim(-extent, extent)
     ax.set_ylim(-extent, extent)

@@ -1,0 +1,173 @@
+"""Helpers for the lesson tests of lessons 00-02: Run All in-process, and the exercise banks.
+
+``run_all`` executes a notebook's code cells in order in one fresh namespace named
+``__main__`` (as a kernel does), so that a test can look at what the names hold
+afterwards. ``sandboxed`` re-creates a bank function from its source text alone, with
+only numpy and the exercise's prerequisites around it, as the grader's sandbox will.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+import re
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot is imported by a notebook cell
+
+import matplotlib.pyplot as plt
+import nbformat
+import numpy as np
+import pytest
+
+from nnlib.check import check
+from nnlib.exercises import EXERCISES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: The fragment check() prints for a float64 result where float32 was expected. H14 makes a
+#: correct value with only this difference pass (with a note); until that is merged such a
+#: variant fails here with exactly this message, and the bank tests mark it xfail.
+DTYPE_ONLY = "expected dtype float32, got float64"
+
+
+@pytest.fixture
+def numpy_state_and_figures():
+    """Restore numpy's error state (a bank entry calls np.seterr) and close every figure."""
+    before = np.geterr()
+    yield
+    np.seterr(**before)
+    plt.close("all")
+
+
+def notebook(folder: str, stem: str):
+    return nbformat.read(ROOT / folder / f"{stem}.ipynb", as_version=4)
+
+
+def cells_by_id(folder: str, stem: str) -> dict:
+    return {cell.id: cell for cell in notebook(folder, stem).cells}
+
+
+def run_all(folder: str, stem: str, skip: tuple[str, ...] = ()) -> tuple[dict, dict[str, str]]:
+    """Run every code cell (but ``skip``) of a notebook top to bottom; return its namespace and outputs.
+
+    A cell that raises fails the run with the cell's id, as Run All would stop there.
+    """
+    namespace: dict = {"__name__": "__main__"}
+    printed: dict[str, str] = {}
+    for cell in notebook(folder, stem).cells:
+        if cell.cell_type != "code" or cell.id in skip:
+            continue
+        buffer = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buffer):
+                exec(compile(cell.source, f"<{stem}:{cell.id}>", "exec"), namespace)
+        except Exception as err:
+            raise AssertionError(f"{stem}: cell {cell.id!r} raised {err!r}") from err
+        finally:
+            plt.close("all")
+        printed[cell.id] = buffer.getvalue()
+    return namespace, printed
+
+
+def shadowing_report(namespace: dict) -> dict[str, str]:
+    """For every exercise name bound in ``namespace``: 'learner' or what else it holds."""
+    report = {}
+    for exercise_id, ex in EXERCISES.items():
+        if exercise_id not in namespace:
+            continue
+        fn = namespace[exercise_id]
+        if fn is ex.reference or getattr(fn, "__module__", "").startswith("nnlib"):
+            report[exercise_id] = f"nnlib's {getattr(fn, '__module__', '?')}.{getattr(fn, '__name__', '?')}"
+        elif getattr(fn, "__module__", None) == "__main__":
+            report[exercise_id] = "learner"
+        else:
+            report[exercise_id] = repr(fn)
+    return report
+
+
+def sandboxed(exercise_id: str, fn):
+    """``fn`` re-defined from its source text, with only np and the exercise's prerequisites in scope."""
+    ex = EXERCISES[exercise_id]
+    scope = {"np": np, **ex.prerequisite_env()}
+    exec(textwrap.dedent(inspect.getsource(fn)), scope)
+    return scope[fn.__name__]
+
+
+def check_output(exercise_id: str, fn) -> tuple[bool, str]:
+    """(passed, what check() printed) for ``fn``."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        result = check(exercise_id, fn)
+    return bool(result), buffer.getvalue()
+
+
+def bank_params(lesson: str):
+    """pytest parameters (exercise id, entry) for every Mistake and every Variant of a lesson."""
+    mistakes, variants = [], []
+    for ex in EXERCISES.values():
+        if ex.lesson == lesson:
+            mistakes += [(ex.id, m) for m in ex.mistakes]
+            variants += [(ex.id, v) for v in ex.variants]
+    return mistakes, variants
+
+
+def bank_id(param) -> str:
+    return getattr(param, "__name__", None) or getattr(param, "fn", param).__name__
+
+
+def normalised(text: str) -> str:
+    """Markdown without backticks and with single spaces, for comparing prose with registry text."""
+    return re.sub(r"\s+", " ", text.replace("`", "")).strip()
+
+
+# --------------------------------------------------------------------------- shared bank assertions
+
+
+def assert_reference_passes(exercise_id: str) -> None:
+    ex = EXERCISES[exercise_id]
+    passed, out = check_output(exercise_id, ex.reference)
+    assert passed and out.strip() == f"{exercise_id}: all {len(ex.cases())} checks passed", out
+
+
+def assert_full_bank(exercise_id: str, awaiting: dict[str, str]) -> None:
+    """At least 8 mistakes and 5 variants, 5 of which pass before H14's changes are merged."""
+    ex = EXERCISES[exercise_id]
+    assert len(ex.mistakes) >= 8
+    assert len(ex.variants) >= 5
+    assert sum("float64" not in v.style and v.fn.__name__ not in awaiting for v in ex.variants) >= 5
+
+
+def assert_mistake_caught(exercise_id: str, mistake, awaiting: dict[str, str]) -> None:
+    """check() fails the sandboxed mistake and prints its own cause (or its ``expect`` fragment).
+
+    A mistake listed in ``awaiting`` (name -> reason) may still pass until H14's runner is merged:
+    then the test is marked xfail with that reason.
+    """
+    passed, out = check_output(exercise_id, sandboxed(exercise_id, mistake.fn))
+    if passed and mistake.fn.__name__ in awaiting:
+        pytest.xfail(awaiting[mistake.fn.__name__])
+    assert not passed, f"{mistake.fn.__name__} passed check"
+    assert (mistake.expect or f"likely cause: {mistake.cause}") in out, out
+    assert "Traceback" not in out
+
+
+def assert_variant_passes(exercise_id: str, variant, awaiting: dict[str, tuple[str, str]]) -> None:
+    """check() passes the sandboxed variant.
+
+    Until H14's judge is merged, a float64 result for float32 input fails with exactly
+    DTYPE_ONLY, and a variant in ``awaiting`` (name -> (fragment of its current failure, reason))
+    fails with that fragment: both are marked xfail.
+    """
+    passed, out = check_output(exercise_id, sandboxed(exercise_id, variant.fn))
+    if not passed and "float64" in variant.style and DTYPE_ONLY in out:
+        pytest.xfail("a float64 result for float32 input passes (with a note) once H14's judge is merged")
+    if not passed and variant.fn.__name__ in awaiting:
+        fragment, reason = awaiting[variant.fn.__name__]
+        assert fragment in out, out
+        pytest.xfail(reason)
+    assert passed, out
