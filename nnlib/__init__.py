@@ -26,7 +26,7 @@ from nnlib.gradcheck import (
     numerical_gradient,
     rel_error,
 )
-from nnlib.graph import Value, draw_graph
+from nnlib.graph import Value, draw_graph, forward_order, topological_order
 from nnlib.layers import (
     DenseCache,
     activation_backward,
@@ -78,6 +78,7 @@ __all__ = [
     "dense_forward",
     "dense_preactivation",
     "draw_graph",
+    "forward_order",
     "gradient_check",
     "gradient_norms",
     "hint",
@@ -114,6 +115,7 @@ __all__ = [
     "softmax_cross_entropy_backward",
     "tanh",
     "tanh_derivative",
+    "topological_order",
     "train",
     "train_neuron",
     "train_test_split",

@@ -871,17 +871,18 @@ QUESTIONS = (
         choices=("a", "b", "c", "d"),
         answer="c",
         feedback={
-            "a": "A skip connection does not make a network recurrent: out = f(h2) + h1 reads h1 a second "
-            "time, but h1 is computed before out and never reads out. There is no cycle, so the network "
-            "is feed-forward (ResNets are built of such blocks).",
-            "b": "A node may read the same value twice (x·x, or h1 through a skip and through h2): those "
-            "are two edges from one node to another, not a cycle. Only a path that comes back to where "
-            "it started is a cycle.",
-            "c": "Only network 3 has a cycle: h reads its own previous value, so h would have to be "
-            "known before it is computed. Recurrent networks break the cycle by unrolling it in time: "
-            "h_t reads h_(t-1), a different node, and the unrolled graph is feed-forward again.",
-            "d": "Network 1 is a plain chain and network 2 adds a skip connection; neither has a path "
-            "from a node back to itself, so both can be computed in one forward sweep.",
+            "a": "A skip connection does not close a loop: out = f(h2) + h1 reads h1 a second time, but h1 "
+            "is computed before out and never reads out. No path leads from a node back to itself, so "
+            "network 2 is feed-forward (ResNets are built of such blocks). Network 3 has the cycle.",
+            "b": "Network 2 has no cycle: a node may read a value along two paths (through h2 and directly), "
+            "and it just waits for both. Only a path of arrows that comes back to where it started is a "
+            "cycle, and only network 3 has one: h reads itself.",
+            "c": "Only network 3 has a cycle: h reads its own previous value, so h would have to be known "
+            "before it is computed. Recurrent networks break the cycle by unrolling it in time: h_t reads "
+            "h_(t-1), a different node, and the unrolled graph is feed-forward again.",
+            "d": "Networks 1 and 2 can, but network 3 cannot: h reads its own value, so computing h needs "
+            "h first, and no order of the nodes works. It can be computed in one sweep only once unrolled "
+            "in time, one copy of h per step.",
         },
     ),
 )

@@ -1179,24 +1179,6 @@ EXERCISES = (
         ),
     ),
     Exercise(
-        id="f_gradients",
-        lesson="05",
-        task="return (dL/dx, dL/dy) of L = (x*y + x)**2, derived by hand",
-        reference=f_gradients_reference,
-        make_cases=_f_gradients_cases,
-        hidden_cases=_f_gradients_hidden_cases,
-        arg_names=("x", "y"),
-        mistakes=_F_GRADIENTS_MISTAKES,
-        variants=_F_GRADIENTS_VARIANTS,
-        hints=(
-            "Name the inner part q = x*y + x, so L = q². Go backward: first dL/dq, then how q moves "
-            "with x and with y.",
-            "dL/dq = 2q. x reaches q along two paths, through x*y (local derivative y) and directly "
-            "(local derivative 1): add them. y reaches q only through x*y (local derivative x).",
-            "q = x * y + x; return 2 * q * (y + 1), 2 * q * x",
-        ),
-    ),
-    Exercise(
         id="value_mul_backward",
         lesson="05",
         task="add to each input's .grad its share of out.grad, for the node out = a * b",
@@ -1254,6 +1236,24 @@ EXERCISES = (
             "(a set of nodes works: a Value is hashed by identity).",
             "order, placed = [], set(); def build(v): if v not in placed: placed.add(v); for child in "
             "v._prev: build(child); order.append(v). Then build(root); return order",
+        ),
+    ),
+    Exercise(
+        id="f_gradients",
+        lesson="05",
+        task="return (dL/dx, dL/dy) of L = (x*y + x)**2, derived by hand",
+        reference=f_gradients_reference,
+        make_cases=_f_gradients_cases,
+        hidden_cases=_f_gradients_hidden_cases,
+        arg_names=("x", "y"),
+        mistakes=_F_GRADIENTS_MISTAKES,
+        variants=_F_GRADIENTS_VARIANTS,
+        hints=(
+            "Name the inner part q = x*y + x, so L = q². Go backward: first dL/dq, then how q moves "
+            "with x and with y.",
+            "dL/dq = 2q. x reaches q along two paths, through x*y (local derivative y) and directly "
+            "(local derivative 1): add them. y reaches q only through x*y (local derivative x).",
+            "q = x * y + x; return 2 * q * (y + 1), 2 * q * x",
         ),
     ),
 )

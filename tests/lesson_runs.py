@@ -1,0 +1,113 @@
+"""Helpers of the lesson tests (03-05): Run All in-process, and the banks graded from their source.
+
+Not a test module itself. ``run_all`` executes a notebook's code cells in order in one
+namespace, as Jupyter's Run All does (matplotlib's Agg backend; the figures each ``plt.show()``
+would display are kept for inspection), without starting a kernel: cheap enough to do for the
+generated lessons in every test run.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import inspect
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # must come before pyplot is imported
+
+import matplotlib.pyplot as plt
+import nbformat
+import numpy as np
+
+from nnlib import check
+from nnlib.exercises import EXERCISES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Run:
+    """What Run All left: the namespace, each cell's printed text, the figures shown."""
+
+    namespace: dict
+    printed: dict = field(default_factory=dict)  # cell id -> stdout
+    figures: list = field(default_factory=list)  # (cell id, Figure)
+
+
+def run_all(path: Path, monkeypatch) -> Run:
+    """Execute every code cell of ``path`` in order; a cell that raises fails the test."""
+    nb = nbformat.read(path, as_version=4)
+    run = Run(namespace={"__name__": "__main__"})
+    current = {"id": None}
+
+    def show(*_args, **_kwargs):
+        for number in plt.get_fignums():
+            run.figures.append((current["id"], plt.figure(number)))
+        plt.close("all")  # the figures stay alive in run.figures
+
+    monkeypatch.setattr(plt, "show", show)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        current["id"] = cell.id
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), np.errstate(all="warn"):
+            exec(compile(cell.source, f"<{path.stem} cell {cell.id}>", "exec"), run.namespace)
+        run.printed[cell.id] = out.getvalue()
+        show()  # a figure left open by a cell counts as shown
+    return run
+
+
+def figure_problems(run: Run) -> list[str]:
+    """Figures without a title, and plotting axes without axis labels (diagrams have their axes off)."""
+    problems = []
+    for cell_id, fig in run.figures:
+        axes = [ax for ax in fig.axes if ax.get_visible()]
+        titled = bool(fig._suptitle and fig._suptitle.get_text()) or any(ax.get_title() for ax in axes)
+        if not titled:
+            problems.append(f"{cell_id}: a figure without a title")
+        for ax in axes:
+            if ax.axison and not (ax.get_xlabel() and ax.get_ylabel()):
+                problems.append(f"{cell_id}: axes {ax.get_title()!r} without both axis labels")
+    return problems
+
+
+def from_source(ex, fn):
+    """``fn`` re-created from its source in a namespace holding only np, builtins and the prerequisites,
+    as the grader's sandbox runs an exercise cell: a helper or a global it leans on is a NameError."""
+    namespace = {"__builtins__": builtins, "np": np, **ex.prerequisite_env()}
+    exec(compile(inspect.getsource(fn), f"<bank {fn.__name__}>", "exec"), namespace)
+    return namespace[fn.__name__]
+
+
+def bank_report(exercise_id: str) -> list[str]:
+    """Every way the exercise's bank fails its promise: a mistake that passes or is not named with its
+    own message, a variant that fails, a bank function that is not a self-contained module-level def."""
+    ex = EXERCISES[exercise_id]
+    problems = []
+    for kind, entries in (("mistake", ex.mistakes), ("variant", ex.variants)):
+        for entry in entries:
+            fn = entry.fn
+            name = getattr(fn, "__name__", repr(fn))
+            if name == "<lambda>" or fn.__qualname__ != fn.__name__ or fn.__closure__:
+                problems.append(f"{kind} {name}: not a module-level def")
+                continue
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out), np.errstate(all="ignore"):
+                result = check(ex.id, from_source(ex, fn))
+            text = out.getvalue()
+            if "NameError" in text:
+                problems.append(f"{kind} {name}: not self-contained: {text}")
+            elif kind == "variant" and not result:
+                problems.append(f"variant {name} ({entry.style}) fails:\n{text}")
+            elif kind == "mistake" and result:
+                problems.append(f"mistake {name} passes check")
+            elif kind == "mistake":
+                wanted = entry.expect or f"likely cause: {entry.cause}"
+                if wanted not in text:
+                    problems.append(f"mistake {name}: {wanted!r} not in\n{text}")
+    return problems
