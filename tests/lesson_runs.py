@@ -55,7 +55,7 @@ def run_all(path: Path, monkeypatch) -> Run:
             continue
         current["id"] = cell.id
         out = io.StringIO()
-        with contextlib.redirect_stdout(out), np.errstate(all="warn"):
+        with contextlib.redirect_stdout(out):
             exec(compile(cell.source, f"<{path.stem} cell {cell.id}>", "exec"), run.namespace)
         run.printed[cell.id] = out.getvalue()
         show()  # a figure left open by a cell counts as shown
@@ -110,4 +110,29 @@ def bank_report(exercise_id: str) -> list[str]:
                 wanted = entry.expect or f"likely cause: {entry.cause}"
                 if wanted not in text:
                     problems.append(f"mistake {name}: {wanted!r} not in\n{text}")
+    return problems
+
+
+def near_solution_leaks(lesson: Path, exercise_ids) -> list[str]:
+    """Where a lesson gives an exercise's code away outside hint 3: a statement of the near-solution
+    (hint 3) in the stub, its task line, or the markdown cell that introduces the exercise."""
+    import re
+
+    cells = nbformat.read(lesson, as_version=4).cells
+    ids = [c.get("id") for c in cells]
+    problems = []
+    for exercise_id in exercise_ids:
+        ex = EXERCISES[exercise_id]
+        at = ids.index(f"exercise-{exercise_id}")
+        before = next(c for c in reversed(cells[:at]) if c.cell_type == "markdown")
+        texts = {"the stub": cells[at].source, "the task line": ex.task, "the text before it": before.source}
+        for statement in (s.strip() for s in re.split(r";|\. Then ", ex.hints[2])):
+            statement = statement.removeprefix("return ").strip()
+            if len(statement) < 12:
+                continue
+            for where, text in texts.items():
+                plain = text.replace("`", "").replace("$", "").replace("\\cdot", " * ").replace("\\ ", " ")
+                plain = " ".join(plain.replace(",", ", ").split()).replace(" ,", ",")  # spaced like code
+                if " ".join(statement.split()) in plain:
+                    problems.append(f"{exercise_id}: {where} gives away {statement!r}")
     return problems

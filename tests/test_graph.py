@@ -351,6 +351,7 @@ def test_draw_graph_nothing_overlaps_and_no_edge_crosses_a_box(index, agg):
     for i, (_, a) in enumerate(items):
         for _, b in items[i + 1:]:
             assert not a.overlaps(b), (a, b)
+    names = {id(t): t.get_text() for t in ax.texts}
     for arrow in (t for t in ax.texts if not t.get_text()):
         joined = {id(arrow.xycoords), id(arrow._textcoords)}  # the box or circle at each end
         path = arrow.arrow_patch.get_path().interpolated(40)
@@ -359,7 +360,7 @@ def test_draw_graph_nothing_overlaps_and_no_edge_crosses_a_box(index, agg):
             if key in joined:
                 continue
             inside = [(x, y) for x, y in points if extent.x0 < x < extent.x1 and extent.y0 < y < extent.y1]
-            assert not inside, f"an arrow crosses {ax.texts[[id(t) for t in ax.texts].index(key)].get_text()!r}"
+            assert not inside, f"an arrow crosses {names[key]!r}"
 
 
 def test_graph_layout_puts_an_input_next_to_its_first_consumer():

@@ -551,3 +551,9 @@ def test_demonstration_cells_say_whose_function_ran(fresh_run, solution_cells):
 def test_every_figure_has_a_title_and_axis_labels(fresh_run):
     assert len(fresh_run.figures) == 5  # the layer, the shapes, the graphs, the hand XOR net, random nets
     assert figure_problems(fresh_run) == []
+
+
+def test_stubs_and_the_text_before_them_say_what_to_compute_not_the_code():
+    from lesson_runs import near_solution_leaks
+
+    assert near_solution_leaks(LESSON, IDS) == []
