@@ -136,3 +136,49 @@ def near_solution_leaks(lesson: Path, exercise_ids) -> list[str]:
                 if " ".join(statement.split()) in plain:
                     problems.append(f"{exercise_id}: {where} gives away {statement!r}")
     return problems
+
+
+@contextlib.contextmanager
+def fresh_lesson_run(lesson: Path):
+    """Run All on an untouched generated lesson (for a module-scoped fixture)."""
+    import pytest
+
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        yield run_all(lesson, monkeypatch)
+    finally:
+        monkeypatch.undo()
+        plt.close("all")
+
+
+def shadowing_problems(run: Run, lesson: Path, exercise_ids) -> list[str]:
+    """Exercise names that Run All rebound: each must still be the learner's own function from the
+    lesson (a stub, so check() fails), never nnlib's reference (issue 15: a check must never pass it)."""
+    problems = []
+    for exercise_id in exercise_ids:
+        fn = run.namespace[exercise_id]
+        if fn is EXERCISES[exercise_id].reference:
+            problems.append(f"{exercise_id} is bound to nnlib's reference")
+        elif not fn.__code__.co_filename.startswith(f"<{lesson.stem} cell"):
+            problems.append(f"{exercise_id} was rebound outside the lesson's exercise cell")
+        elif check(exercise_id, fn, quiet=True):
+            problems.append(f"{exercise_id}: the untouched stub passes check")
+    return problems
+
+
+def hint_problems(solution: Path, exercise_ids) -> list[str]:
+    """Exercises whose notebook check cell or hints differ from the registry's."""
+    import re
+
+    def norm(text):
+        return re.sub(r"\s+", " ", text.replace("`", "")).strip()
+
+    cells = {cell.get("id"): cell for cell in nbformat.read(solution, as_version=4).cells}
+    problems = []
+    for exercise_id in exercise_ids:
+        if cells[f"check-{exercise_id}"].source != f'check("{exercise_id}", {exercise_id})':
+            problems.append(f"{exercise_id}: the check cell is not check(id, fn)")
+        for hint in EXERCISES[exercise_id].hints:
+            if norm(hint) not in norm(cells[f"hints-{exercise_id}"].source):
+                problems.append(f"{exercise_id}: hint {hint[:40]!r}... not in the notebook")
+    return problems
