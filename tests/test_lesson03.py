@@ -523,3 +523,14 @@ def test_stubs_and_the_text_before_them_say_what_to_compute_not_the_code():
     from lesson_runs import near_solution_leaks
 
     assert near_solution_leaks(LESSON, IDS) == []
+
+
+def test_the_stateful_mistake_in_the_bank_never_breaks_the_judging_of_another_learner(capsys):
+    """Re-enacting the mutable-default mistake gives ever more caches; naming causes must survive that."""
+    from nnlib.exercises.lesson03 import _mlp_mutable_default
+
+    for _ in range(2):
+        check("mlp_forward", _mlp_mutable_default, quiet=True)
+    result, out = run("mlp_forward", _mlp_without_biases, capsys)
+    assert not result and "could not be judged" not in out
+    assert "likely cause: the biases are missing" in out
