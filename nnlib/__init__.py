@@ -29,7 +29,7 @@ from nnlib.gradcheck import (
     numerical_gradient,
     rel_error,
 )
-from nnlib.graph import Value, draw_graph
+from nnlib.graph import Value, draw_graph, forward_order, topological_order
 from nnlib.layers import (
     DenseCache,
     activation_backward,
@@ -82,6 +82,7 @@ __all__ = [
     "dense_forward",
     "dense_preactivation",
     "draw_graph",
+    "forward_order",
     "gradient_check",
     "gradient_norms",
     "hint",
@@ -121,6 +122,7 @@ __all__ = [
     "softmax_jacobian",
     "tanh",
     "tanh_derivative",
+    "topological_order",
     "train",
     "train_neuron",
     "train_test_split",

@@ -9,10 +9,11 @@ returns :math:`(\partial L / \partial x, \partial L / \partial y)` by the chain 
     \qquad
     \frac{\partial L}{\partial y} = \frac{\partial L}{\partial z}\,\frac{\partial z}{\partial y}.
 
-Their behaviour earns them nicknames: the add gate is a *router* (it passes
-``dz`` unchanged to both inputs), the multiply gate a *swapper* (each input gets
-``dz`` times the *other* input), the max gate a *switch* (all of ``dz`` goes to
-the input that won, none to the other).
+Their behaviour earns them the nicknames of CS231n's notes, which learners meet
+elsewhere too: the add gate *distributes* ``dz`` (an unchanged copy to each input),
+the max gate *routes* it (all of ``dz`` to the input that won, none to the other),
+and the multiply gate *swaps* its inputs (each input gets ``dz`` times the *other*
+input).
 
 Arguments are numbers or arrays of one common shape (no broadcasting: these
 gates are elementwise). Scalars give Python floats back (numpy scalars for
@@ -56,7 +57,7 @@ def _result(value, dtype):
 
 
 def add_backward(dz):
-    r"""Backward of the add gate :math:`z = x + y`: the *router*.
+    r"""Backward of the add gate :math:`z = x + y`: it *distributes* the gradient.
 
     Since :math:`\partial z / \partial x = \partial z / \partial y = 1`,
 
@@ -82,7 +83,7 @@ def add_backward(dz):
 
 
 def multiply_backward(dz, x, y):
-    r"""Backward of the multiply gate :math:`z = x \cdot y` (elementwise): the *swapper*.
+    r"""Backward of the multiply gate :math:`z = x \cdot y` (elementwise): it *swaps* the inputs.
 
     Since :math:`\partial z / \partial x = y` and :math:`\partial z / \partial y = x`,
 
@@ -111,7 +112,7 @@ def multiply_backward(dz, x, y):
 
 
 def max_backward(dz, x, y):
-    r"""Backward of the max gate :math:`z = \max(x, y)` (elementwise): the *switch*.
+    r"""Backward of the max gate :math:`z = \max(x, y)` (elementwise): it *routes* the gradient.
 
     The input that won the forward pass gets the whole upstream gradient, the
     other gets 0:

@@ -1,16 +1,101 @@
-"""A scalar autodiff engine, ``Value``, and a drawing of its graph (lessons 05 and 09).
+"""Computation graphs: the order to evaluate them in (lesson 03), and a scalar autodiff engine,
+``Value``, with a drawing of its graph (lessons 05 and 09).
 
-Each ``Value`` remembers the values it was computed from and a small function
-that pushes its gradient back to them. Every operation's backward rule sits
-right next to its forward computation. ``backward()`` visits the graph in
-reverse topological order, so each node has received its whole gradient
-before it passes it on.
+:func:`forward_order` orders the nodes of a graph given by name so that each comes after
+the nodes it reads, and refuses a graph with a cycle: that order is what makes a network
+*feed-forward*. Each ``Value`` remembers the values it was computed from and a small
+function that pushes its gradient back to them. Every operation's backward rule sits
+right next to its forward computation. ``backward()`` visits the graph in reverse
+topological order (the same kind of order), so each node has received its whole
+gradient before it passes it on.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
+
+
+def forward_order(inputs) -> list:
+    """An order in which a computation graph can be evaluated: each node after every node it reads.
+
+    Parameters
+    ----------
+    inputs : dict
+        Maps each node's name to the names of the nodes it reads (its inputs), e.g.
+        ``{"x": [], "h1": ["x"], "h2": ["h1"], "out": ["h2", "h1"]}``. Every node is a key;
+        the graph's inputs map to an empty list.
+
+    Returns
+    -------
+    list of every node's name, each after all of its inputs (a topological order). Among
+    the valid orders it returns the depth-first one: a node right after its last input
+    is done, trying the nodes in the dict's order.
+
+    Raises
+    ------
+    ValueError
+        If the graph has a cycle (the message names it: no node on it can be computed
+        first), or a node reads a name that is not a node.
+    TypeError
+        If ``inputs`` is not a dict of name -> list of names.
+
+    Examples
+    --------
+    >>> forward_order({"out": ["h", "x"], "h": ["x"], "x": []})
+    ['x', 'h', 'out']
+    """
+    if not isinstance(inputs, Mapping):
+        raise TypeError(f"forward_order: inputs must be a dict of node name -> names of its inputs; "
+                        f"got {type(inputs).__name__}")
+    for name, reads in inputs.items():
+        if isinstance(reads, str) or not isinstance(reads, list | tuple):
+            raise TypeError(f"forward_order: inputs[{name!r}] must be a list of node names; "
+                            f"got {type(reads).__name__} {reads!r:.40}")
+    order, cycle = _depth_first(inputs)
+    if cycle is not None:
+        raise ValueError(
+            f"forward_order: the graph has a cycle, {' -> '.join(map(str, cycle))}: no node on it "
+            "can be computed first. A feed-forward network has none (a recurrent one is unrolled "
+            "in time first)"
+        )
+    return order
+
+
+def _depth_first(inputs) -> tuple[list, list | None]:
+    """``(order, None)`` for an acyclic graph; ``(partial order, cycle)`` at the first cycle met.
+
+    The cycle is listed in the direction data flows, its first node repeated at the end:
+    ``["h1", "h2", "h1"]``. An iterative depth-first search: deep graphs need no recursion.
+    """
+    order, done, on_path = [], set(), set()
+    for start in inputs:
+        if start in done:
+            continue
+        path, pending = [start], [iter(inputs[start])]
+        on_path.add(start)
+        while path:
+            node = next(pending[-1], _END)
+            if node is _END:  # every input of path[-1] is placed: place it
+                finished = path.pop()
+                pending.pop()
+                on_path.discard(finished)
+                done.add(finished)
+                order.append(finished)
+            elif node in on_path:  # path[-1] reads a node that is still waiting for it
+                return order, [node, *reversed(path[path.index(node):])]
+            elif node not in done:
+                if node not in inputs:
+                    raise ValueError(f"forward_order: {path[-1]!r} reads {node!r}, which is not a node: "
+                                     "every node must be a key of inputs (the graph's inputs with [])")
+                path.append(node)
+                pending.append(iter(inputs[node]))
+                on_path.add(node)
+    return order, None
+
+
+_END = object()  # marks an exhausted list of inputs in forward_order
 
 
 def _no_backward():
@@ -56,7 +141,7 @@ class Value:
         other = _as_value(other, "+")
         out = Value(self.data + other.data, _prev=(self, other), _op="+")
 
-        def _backward():  # d(x + y)/dx = d(x + y)/dy = 1: the gradient is routed unchanged
+        def _backward():  # d(x + y)/dx = d(x + y)/dy = 1: the gradient is distributed unchanged
             self.grad += out.grad
             other.grad += out.grad
 
@@ -195,19 +280,9 @@ class Value:
     def topological_order(self):
         """Every node this value depends on, inputs before the nodes computed from them.
 
-        Iterative depth-first search: a graph 100,000 nodes deep needs no recursion.
+        See :func:`topological_order`.
         """
-        order, visited = [], set()
-        stack = [(self, False)]
-        while stack:
-            node, children_done = stack.pop()
-            if children_done:
-                order.append(node)
-            elif id(node) not in visited:
-                visited.add(id(node))
-                stack.append((node, True))
-                stack.extend((child, False) for child in node._prev if id(child) not in visited)
-        return order
+        return topological_order(self)
 
     def backward(self):
         """Compute d(self)/d(node) for every node of the graph, into ``node.grad``.
@@ -230,6 +305,28 @@ class Value:
             node.grad = 0.0
 
 
+def topological_order(root) -> list:
+    """Every node ``root`` depends on, and ``root`` last, each after all of its inputs.
+
+    The order ``Value.backward()`` walks in reverse: when a node passes its gradient
+    on, every node that reads it has already sent its share. Works on any node with
+    an ``_prev`` tuple of inputs (a ``Value``). Iterative depth-first search, a node
+    placed once all its inputs are: a graph 100,000 nodes deep needs no recursion.
+    Nodes are told apart by identity, never by their data.
+    """
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+        elif id(node) not in visited:
+            visited.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in node._prev if id(child) not in visited)
+    return order
+
+
 def _as_value(x, op: str) -> Value:
     if isinstance(x, Value):
         return x
@@ -238,12 +335,53 @@ def _as_value(x, op: str) -> Value:
     return Value(x)
 
 
-def draw_graph(root, ax=None, highlight=None, show_grad=True):
+def graph_layout(root: Value, spacing: float = 2.6) -> dict:
+    """Positions that read left to right: ``id(node) -> (x, y)``, each node left of its consumers.
+
+    A computed node sits in the column of its longest path from an input; an
+    input sits just left of the earliest node that uses it (so a weight added
+    late does not stretch across the figure, through other boxes). Rows follow
+    the tree from the output back: the inputs of a node are spread above and
+    below it. Columns are ``spacing`` apart. Shared by :func:`draw_graph` and
+    the backprop stepper of lesson 05.
+    """
+    order = root.topological_order()
+    depth = {}
+    for node in order:
+        if node._prev:
+            depth[id(node)] = 1 + max((depth.get(id(c), 0) for c in node._prev if c._prev), default=0)
+    for node in order:
+        if node._prev:  # an input's column: one left of the earliest node that uses it
+            for child in node._prev:
+                if not child._prev:
+                    depth[id(child)] = min(depth.get(id(child), depth[id(node)] - 1), depth[id(node)] - 1)
+    depth.setdefault(id(root), 0)  # a graph that is a single input
+    height = {id(root): 0.0}
+    for node in reversed(order):  # the output first, then each node's inputs around it
+        unique = list({id(c): c for c in node._prev}.values())  # x * x has one input, twice
+        for i, child in enumerate(unique):
+            height.setdefault(id(child), height[id(node)] + 0.65 * (len(unique) - 1 - 2 * i))
+    columns = {}
+    for node in order:
+        columns.setdefault(depth[id(node)], []).append(node)
+    pos = {}
+    for col, nodes in columns.items():
+        nodes.sort(key=lambda n: -height[id(n)])
+        y_prev = None
+        for node in nodes:  # push apart nodes of one column that would overlap
+            y = height[id(node)] if y_prev is None else min(height[id(node)], y_prev - 1.3)
+            pos[id(node)] = (col * spacing, y)
+            y_prev = y
+    return pos
+
+
+def draw_graph(root, ax=None, highlight=None, show_grad=True, title=None):
     """Draw the computational graph of ``root`` with matplotlib (no graphviz needed).
 
     Inputs are on the left, ``root`` on the right; each box shows a node's label,
-    ``data`` and (if ``show_grad``) ``grad``; the operation that produced it sits
-    on the arrow.
+    ``data`` and (if ``show_grad``) ``grad``. As in micrograd's drawing, the operation
+    that produced a node is a small circle just left of its box: the node's inputs
+    point into the circle, the circle into the node.
 
     Parameters
     ----------
@@ -251,13 +389,13 @@ def draw_graph(root, ax=None, highlight=None, show_grad=True):
     ax : matplotlib Axes, optional (a new figure is made if None)
     highlight : Value or iterable of Value, optional: nodes drawn in orange
     show_grad : bool
+    title : str, optional; by default "computational graph of <root's label>"
 
     Returns
     -------
     matplotlib Axes
     """
     import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyArrowPatch
 
     if not isinstance(root, Value):
         raise TypeError(f"draw_graph: root must be a Value; got {type(root).__name__}")
@@ -267,41 +405,39 @@ def draw_graph(root, ax=None, highlight=None, show_grad=True):
     if isinstance(highlight, Value):
         highlight = (highlight,)
     marked = {id(v) for v in (highlight or ())}
-
-    depth = {}  # column = longest path from a leaf
-    for node in order:
-        depth[id(node)] = 1 + max((depth[id(c)] for c in node._prev), default=-1)
-    columns = {}
-    for node in order:
-        columns.setdefault(depth[id(node)], []).append(node)
-    pos = {}
-    for col, nodes in columns.items():
-        for row, node in enumerate(nodes):
-            pos[id(node)] = (col * 2.6, -(row - (len(nodes) - 1) / 2) * 1.3)
-
+    spacing = 3.0
+    pos = graph_layout(root, spacing)
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()]
     if ax is None:
-        n_cols, n_rows = len(columns), max(len(v) for v in columns.values())
-        _, ax = plt.subplots(figsize=(min(2.3 * n_cols + 0.5, 14), min(1.0 * n_rows + 1.0, 8)))
+        n_cols, height = len(set(xs)), max(ys) - min(ys)
+        _, ax = plt.subplots(figsize=(min(2.1 * n_cols + 0.6, 14), min(0.75 * height + 1.6, 8)))
+    boxes = {}
     for node in order:
-        x, y = pos[id(node)]
-        for child in node._prev:
-            cx, cy = pos[id(child)]
-            ax.add_patch(
-                FancyArrowPatch((cx + 0.85, cy), (x - 0.85, y), arrowstyle="-|>", mutation_scale=10,
-                                color="0.45", lw=1)
-            )
-        if node._op:
-            ax.text(x - 1.05, y + 0.28, node._op, ha="center", fontsize=8, color="0.2",
-                    bbox={"boxstyle": "circle,pad=0.15", "fc": "#eef", "ec": "0.6"})
         text = (f"{node.label}\n" if node.label else "") + f"data {node.data:.4g}"
         if show_grad:
             text += f"\ngrad {node.grad:.4g}"
         color = "#ffd59e" if id(node) in marked else ("#dff0d8" if not node._prev else "white")
-        ax.text(x, y, text, ha="center", va="center", fontsize=8, family="monospace",
-                bbox={"boxstyle": "round,pad=0.35", "fc": color, "ec": "0.3"})
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
+        boxes[id(node)] = ax.text(*pos[id(node)], text, ha="center", va="center", fontsize=8,
+                                  family="monospace", zorder=3,
+                                  bbox={"boxstyle": "round,pad=0.35", "fc": color, "ec": "0.3"})
+    arrow = {"arrowstyle": "-|>", "color": "0.45", "lw": 1, "mutation_scale": 10, "shrinkA": 3, "shrinkB": 3}
+    for node in order:
+        if not node._prev:
+            continue
+        x, y = pos[id(node)]
+        op = ax.text(x - 0.5 * spacing, y, node._op, ha="center", va="center", fontsize=7, color="0.2",
+                     zorder=3, bbox={"boxstyle": "circle,pad=0.25", "fc": "#eef", "ec": "0.6"})
+        ax.annotate("", xy=(0, 0.5), xycoords=boxes[id(node)], xytext=(1, 0.5), textcoords=op,
+                    arrowprops=arrow, zorder=2)
+        for i, child in enumerate(node._prev):
+            twice = sum(c is child for c in node._prev) > 1  # x * x: bend the two arrows apart
+            bend = (0.3 if i == 0 else -0.3) if twice else 0.0
+            ax.annotate("", xy=(0, 0.5), xycoords=op, xytext=(1, 0.5), textcoords=boxes[id(child)], zorder=2,
+                        arrowprops={**arrow, "connectionstyle": f"arc3,rad={bend}"})
     ax.set_xlim(min(xs) - 1.2, max(xs) + 1.2)
     ax.set_ylim(min(ys) - 0.9, max(ys) + 0.9)
+    name = root.label or "the output"
+    ax.set_title(f"computational graph of {name}" if title is None else title, fontsize=9)
     ax.set_axis_off()
     return ax

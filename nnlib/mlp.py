@@ -120,7 +120,7 @@ def _mlp_forward(X, params, hidden, output):
     caches = []
     for i, (W, b) in enumerate(params):
         f, _ = ACTIVATIONS[output if i == len(params) - 1 else hidden]
-        Z = A @ W + b  # (N, D_i): dense_forward, without its checks
+        Z = A @ W + b  # (N, D_{i+1}): dense_forward, without its checks (i counts from 0)
         caches.append(DenseCache(A, Z))
         A = f(Z)
     return A, caches

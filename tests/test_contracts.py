@@ -33,6 +33,7 @@ from nnlib import (
     dense_forward,
     dense_preactivation,
     draw_graph,
+    forward_order,
     gradient_check,
     gradient_norms,
     identity,
@@ -65,6 +66,7 @@ from nnlib import (
     softmax_jacobian,
     tanh,
     tanh_derivative,
+    topological_order,
     train,
     train_neuron,
     two_class_logit,
@@ -170,6 +172,8 @@ def _sample_calls():
         "rel_error": (rel_error, (Z, dA), {}),
         "gradient_check": (gradient_check, (lambda t: float(np.sum(t**2)), W, 2 * W), {}),
         "draw_graph": (draw_graph, (_value_graph(),), {}),
+        "forward_order": (forward_order, ({"x": [], "h": ["x"], "out": ["h", "x"]},), {}),
+        "topological_order": (topological_order, (_value_graph(),), {}),
     }
 
 

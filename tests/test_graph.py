@@ -289,7 +289,7 @@ def test_value_engine_matches_loss_and_gradients(hidden):
 
 
 def _texts(ax):
-    return [t.get_text() for t in ax.texts]
+    return [t.get_text() for t in ax.texts if t.get_text()]  # annotations (arrows) have no text
 
 
 def test_draw_graph_one_box_per_node(agg):
@@ -308,6 +308,68 @@ def test_draw_graph_one_box_per_node(agg):
     assert "z\ndata -4\ngrad 1" in boxes
     ops = [t for t in _texts(ax) if "data" not in t]
     assert sorted(ops) == ["*", "+"]
+    assert ax.get_title() == "computational graph of z"
+
+
+def _graph_of_the_lesson():
+    """L = tanh(x·y + z): the figure of lesson 05 where an edge crossed a box and the tanh badge hid L."""
+    x, y, z = Value(1.5, label="x"), Value(-0.5, label="y"), Value(1.0, label="z")
+    q = x * y
+    q.label = "q"
+    n = q + z
+    n.label = "n"
+    L = n.tanh()
+    L.label = "L"
+    L.backward()
+    return L
+
+
+def _other_graphs():
+    a = Value(3.0, label="a")
+    twice = a * a + a
+    twice.label = "L"
+    b, c = Value(0.7, label="b"), Value(-1.3, label="c")
+    neuron = (b * c + b * 2.0 + c).tanh()
+    neuron.label = "out"
+    return [twice, neuron]
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_draw_graph_nothing_overlaps_and_no_edge_crosses_a_box(index, agg):
+    """Boxes and op circles never overlap; an arrow touches only the two things it joins."""
+    root = [_graph_of_the_lesson(), *_other_graphs()][index]
+    if index == 0:  # the lesson's figure size; the others in the figure draw_graph sizes itself
+        fig, ax = agg.subplots(figsize=(7, 2.8))
+        draw_graph(root, ax=ax)
+    else:
+        ax = draw_graph(root)
+        fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    shapes = {id(t): t.get_bbox_patch().get_window_extent(renderer) for t in ax.texts if t.get_text()}
+    items = list(shapes.items())
+    for i, (_, a) in enumerate(items):
+        for _, b in items[i + 1:]:
+            assert not a.overlaps(b), (a, b)
+    names = {id(t): t.get_text() for t in ax.texts}
+    for arrow in (t for t in ax.texts if not t.get_text()):
+        joined = {id(arrow.xycoords), id(arrow._textcoords)}  # the box or circle at each end
+        path = arrow.arrow_patch.get_path().interpolated(40)
+        points = arrow.arrow_patch.get_transform().transform(path.vertices)
+        for key, extent in shapes.items():
+            if key in joined:
+                continue
+            inside = [(x, y) for x, y in points if extent.x0 < x < extent.x1 and extent.y0 < y < extent.y1]
+            assert not inside, f"an arrow crosses {names[key]!r}"
+
+
+def test_graph_layout_puts_an_input_next_to_its_first_consumer():
+    from nnlib.graph import graph_layout
+
+    L = _graph_of_the_lesson()
+    pos = graph_layout(L, spacing=3.0)
+    x_of = {node.label: pos[id(node)][0] for node in L.topological_order()}
+    assert x_of == {"x": 0.0, "y": 0.0, "q": 3.0, "z": 3.0, "n": 6.0, "L": 9.0}  # z beside q, not under x
 
 
 def test_draw_graph_options(agg):

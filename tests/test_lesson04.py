@@ -1,16 +1,38 @@
-"""Lesson 04, loss functions: check() catches the usual wrong losses and names them; the widget redraws."""
+"""Lesson 04, loss functions: check() catches the usual wrong losses and names them, the banks hold, Run All
+never shadows a learner's function, the numbers the lesson claims are recomputed; the widget redraws."""
 
 import copy
 
+import nbformat
 import numpy as np
 import pytest
+from lesson_runs_b import (
+    ROOT,
+    bank_report,
+    figure_problems,
+    fresh_lesson_run,
+    hint_problems,
+    shadowing_problems,
+)
 
-from nnlib import binary_cross_entropy, check, check_answer, mse_loss, softmax, softmax_cross_entropy
+from nnlib import (
+    binary_cross_entropy,
+    check,
+    check_answer,
+    load_digits,
+    mse_loss,
+    sigmoid,
+    sigmoid_cross_entropy,
+    softmax,
+    softmax_cross_entropy,
+)
 from nnlib.check import judge_case
-from nnlib.exercises import get_exercise
+from nnlib.exercises import EXERCISES, get_exercise
 from nnlib.judge import flatten_output
 
-LESSON_IDS = ("mse_loss", "binary_cross_entropy", "softmax_cross_entropy")
+LESSON_IDS = ("mse_loss", "binary_cross_entropy", "sigmoid_cross_entropy", "softmax_cross_entropy")
+SOLUTION = ROOT / "solutions" / "04_loss_functions.ipynb"
+LESSON = ROOT / "lessons" / "04_loss_functions.ipynb"
 
 
 def run(exercise_id, fn, capsys):
@@ -87,19 +109,20 @@ def bce_clipped(p, y):
 
 def bce_exact_but_safe(p, y):
     p_true = np.where(y == 1, p, 1 - p)
-    return float(-np.mean(np.log(p_true)))
+    with np.errstate(divide="ignore"):  # log(0) = -inf where p is certain and wrong: the right answer
+        return float(-np.mean(np.log(p_true)))
 
 
 @pytest.mark.parametrize(
     ("wrong", "fragments"),
     [
-        (bce_naive, ["p = 1 where y = 1", "expected 0, got nan", "contains NaN"]),
+        (bce_naive, ["p = 1 where y = 1", "expected 0, got nan", "0 · (-inf) is NaN"]),
         (lambda p, y: float(-np.mean(y * np.log(p))), ["only the y·log p term"]),
         (lambda p, y: float(np.mean(np.log(np.where(y == 1, p, 1 - p)))), ["the minus sign is missing"]),
         (lambda p, y: float(-np.sum(np.log(np.where(y == 1, p, 1 - p)))), ["you summed over the batch"]),
         (lambda p, y: float(-np.mean(np.log(np.where(y == 1, 1 - p, p)))), ["p and 1 - p are swapped"]),
         (lambda p, y: float(-np.mean(np.log10(np.where(y == 1, p, 1 - p)))), ["log base 10"]),
-        (bce_clipped, ["expected 0, got 1e-07", "off by a tiny amount", "np.clip"]),
+        (bce_clipped, ["expected 0, got 1e-07", "replaces the exact answer", "np.clip"]),
     ],
 )
 def test_wrong_bce_is_caught_and_named(wrong, fragments, capsys):
@@ -155,7 +178,7 @@ def sce_forgot_lse_unshifted(z, labels):
     return float(np.mean(-z[np.arange(len(labels)), labels]))
 
 
-def sce_wrong_axis(z, labels):  # runs when N <= C
+def sce_wrong_axis(z, labels):  # runs when labels < N <= C: the first case is square
     shifted, lse = _shifted_lse(z)
     return float(np.mean(lse - shifted[labels, np.arange(len(labels))]))
 
@@ -178,18 +201,17 @@ def sce_take(z, labels):
 @pytest.mark.parametrize(
     ("wrong", "fragments"),
     [
-        (sce_naive, ["case 4 'logits ±1000", "got inf", "e^1000 overflowed", "Shift each row by its max"]),
-        (sce_log_softmax, ["case 4 'logits ±1000", "got inf", "never take log(softmax(z))"]),
+        (sce_naive, ["case 5 'logits ±1000", "got inf", "e^1000 overflowed", "Shift each row by its max"]),
+        (sce_log_softmax, ["case 5 'logits ±1000", "got inf", "never take log(softmax(z))"]),
         (sce_columns, ["picks whole columns"]),
         (sce_onehot_mean, ["averaged over all N·C entries"]),
         (sce_forgot_lse, ["you need log Σ_j e^(z_j - m) too", "not just m"]),
         (sce_forgot_lse_unshifted, ["the log-sum-exp term is missing"]),
-        (sce_wrong_axis,
-         ["raised IndexError: index 3 is out of bounds for axis 1 with size 3", "in your code"]),
+        (sce_wrong_axis, ["case 1 '4 examples, 4 classes", "likely cause: the labels index the wrong axis"]),
         (sce_sum, ["you summed over the batch"]),
         (sce_sign, ["the sign is flipped"]),
         (sce_take, ["np.take(z, labels) indexes the flattened array"]),
-        (lambda z, labels: 42.0, ["expected 1.", "got 42"]),
+        (lambda z, labels: 42.0, ["expected 2.", "got 42"]),
     ],
 )
 def test_wrong_softmax_ce_is_caught_and_named(wrong, fragments, capsys):
@@ -315,3 +337,152 @@ def test_explorer_rejects_bad_arguments(kwargs, message, line_data, agg):
     args = {"x": x, "y": y, **kwargs}
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         loss_explorer(**args)
+
+
+# --------------------------------------------------------------------------- #
+# the banks; issue 14's BCE items
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("exercise_id", LESSON_IDS)
+def test_bank_mistakes_are_named_and_variants_pass_from_their_source(exercise_id):
+    ex = EXERCISES[exercise_id]
+    assert len(ex.mistakes) >= 8 and len(ex.variants) >= 5
+    problems = bank_report(exercise_id)
+    assert not problems, "\n\n".join(problems)
+
+
+def bce_nan_to_num(p, y):
+    return float(-np.mean(np.nan_to_num(y * np.log(p)) + np.nan_to_num((1 - y) * np.log(1 - p))))
+
+
+def test_nan_to_num_of_the_naive_terms_fails_on_certain_and_wrong(capsys):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result, out = run("binary_cross_entropy", bce_nan_to_num, capsys)
+    assert not result
+    assert "case 7 'certain and wrong: p = 0 where y = 1" in out and "expected inf, got 5.99" in out
+    assert "likely cause: np.nan_to_num turns log 0 = -inf into -1.8e308" in out
+
+
+def test_certain_and_wrong_demands_inf_as_the_lesson_says():
+    all_cases = get_exercise("binary_cross_entropy").cases(hidden=True)
+    cases = [c for c in all_cases if "certain and wrong" in c.name]
+    assert len(cases) == 2
+    for case in cases:
+        assert binary_cross_entropy(*case.args) == np.inf
+    p, y = cases[0].args
+    assert np.any((p == 0) & (y == 1))
+
+
+# --------------------------------------------------------------------------- #
+# numbers the lesson claims
+# --------------------------------------------------------------------------- #
+
+
+def test_sigmoid_rounds_to_one_from_z_about_36_7_and_to_zero_below_about_minus_745():
+    assert sigmoid(np.array([36.7]))[0] < 1.0 and sigmoid(np.array([36.8]))[0] == 1.0
+    assert sigmoid(np.array([-745.0]))[0] > 0.0 and sigmoid(np.array([-746.0]))[0] == 0.0
+
+
+def test_at_z_36_one_minus_p_is_two_to_the_minus_52_and_the_loss_36_04():
+    p = sigmoid(np.array([36.0]))[0]
+    assert 1 - p == 2.0**-52 and 1 - 1 / (1 + np.exp(-36.0)) != np.exp(-36.0) / (1 + np.exp(-36.0))
+    assert np.exp(-36.0) / (1 + np.exp(-36.0)) == pytest.approx(2.3e-16, rel=0.01)
+    assert f"{-np.log(1 - p):.2f}" == "36.04" and f"{np.logaddexp(0, 36.0):.2f}" == "36.00"
+
+
+def test_bce_from_logits_equals_bce_of_the_sigmoid_where_it_does_not_round():
+    z = np.linspace(-5, 5, 41)  # further out, the loss through p loses digits, as the lesson shows
+    y = (np.arange(41) % 2).astype(float)
+    assert sigmoid_cross_entropy(z, y) == pytest.approx(binary_cross_entropy(sigmoid(z), y), rel=1e-12)
+    np.testing.assert_allclose(np.logaddexp(0, z) - y * z,  # the lesson's simplification
+                               y * np.log1p(np.exp(-z)) + (1 - y) * np.log1p(np.exp(z)), rtol=1e-12)
+    assert sigmoid_cross_entropy(np.array([40.0]), np.array([0.0])) == pytest.approx(40.0)
+
+
+def test_what_the_lesson_says_of_epsilons():
+    """log(p + eps) changes every loss; clipping only those within eps of 0 or 1, capped at 16.1."""
+    p = np.array([0.3, 0.7, 0.05])
+    y = np.array([1.0, 0.0, 1.0])
+    exact = binary_cross_entropy(p, y)
+    clipped = np.clip(p, 1e-7, 1 - 1e-7)
+    assert np.array_equal(clipped, p)  # clipping leaves these alone
+    assert -np.mean(y * np.log(p + 1e-7) + (1 - y) * np.log(1 - p + 1e-7)) != exact
+    assert -np.log(1 + 1e-7) < 0  # a certain, right prediction gets a negative loss with log(p + eps)
+    assert f"{-np.log(1e-7):.1f}" == "16.1"
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits()
+    return X / 16.0, y
+
+
+def _loss_along(digits, digit, w):
+    X, y = digits
+    logits = np.zeros((len(X), 10))
+    logits[:, digit] = w * X[:, 36]
+    return softmax_cross_entropy(logits, y)
+
+
+def test_the_slices_of_the_loss_surface_bottom_out_where_the_lesson_says(digits):
+    ws = np.linspace(-20, 4, 241)
+    zero, one = ([_loss_along(digits, d, w) for w in ws] for d in (0, 1))
+    assert ws[int(np.argmin(one))] == pytest.approx(0.4, abs=0.1)  # in view, "near w = 0.4"
+    assert ws[int(np.argmin(zero))] == pytest.approx(-11, abs=0.5)  # "near w = -11", out of view
+    in_view = (ws >= -4) & (ws <= 4)
+    assert np.all(np.diff(np.array(zero)[in_view]) > 0)  # the class-0 slice falls all the way to the left
+    X, y = digits
+    assert int(np.sum(X[y == 0, 36] > 0)) == 4 and int(np.sum(y == 0)) == 178
+    assert np.all(X[y == 1, 36] > 0)  # every 1 has pixel 36 inked
+
+
+# --------------------------------------------------------------------------- #
+# the notebook: hints, Run All, figures
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def solution_cells():
+    return {cell.get("id"): cell for cell in nbformat.read(SOLUTION, as_version=4).cells}
+
+
+def test_notebook_hints_are_the_registry_hints():
+    assert hint_problems(SOLUTION, LESSON_IDS) == []
+
+
+def test_the_lesson_no_longer_calls_the_probability_form_the_clean_way(solution_cells):
+    text = " ".join(c.source for c in solution_cells.values() if c.cell_type == "markdown")
+    assert "the clean way" not in text and "changes every loss a little" not in text
+    assert "sigmoid_cross_entropy" in text and "np.logaddexp(0, t)" in text
+
+
+@pytest.fixture(scope="module")
+def fresh_run():
+    with fresh_lesson_run(LESSON) as run:
+        yield run
+
+
+def test_after_run_all_every_exercise_name_is_still_the_learners_own(fresh_run):
+    assert shadowing_problems(fresh_run, LESSON, LESSON_IDS) == []
+
+
+def test_demonstration_cells_say_whose_function_ran(fresh_run, solution_cells):
+    demos = {"use-sigmoid_cross_entropy": ["sigmoid_cross_entropy", "binary_cross_entropy"],
+             "ln-c-demo": ["softmax_cross_entropy"]}
+    for cell_id, names in demos.items():
+        committed = "".join(o.get("text", "") for o in solution_cells[cell_id].outputs)
+        for name in names:
+            assert f"nnlib's {name}" in fresh_run.printed[cell_id], cell_id
+            assert f"your {name}" in committed and "nnlib's" not in committed, cell_id
+
+
+def test_every_figure_has_a_title_and_axis_labels(fresh_run):
+    assert len(fresh_run.figures) == 6
+    assert figure_problems(fresh_run) == []
+
+
+def test_stubs_and_the_text_before_them_say_what_to_compute_not_the_code():
+    from lesson_runs_b import near_solution_leaks
+
+    assert near_solution_leaks(LESSON, LESSON_IDS) == []

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from nnlib.gates import add_backward, max_backward, multiply_backward
-from nnlib.graph import Value
+from nnlib.graph import Value, graph_layout
 from nnlib.widgets import show_figure
 
 _SHORT = {"sigmoid": "σ"}  # keeps the boxes narrow
@@ -195,44 +195,6 @@ def backprop_steps(root: Value) -> list[Step]:
     return steps
 
 
-def _layout(root: Value) -> dict:
-    """Positions that read left to right: each node one column left of its first consumer.
-
-    A computed node sits in the column of its longest path from an input; an
-    input sits just left of the earliest node that uses it (so a weight added
-    late does not stretch across the figure). Rows follow the tree from the
-    output back: the inputs of a node are spread above and below it.
-    """
-    order = root.topological_order()
-    depth = {}
-    for node in order:
-        if node._prev:
-            depth[id(node)] = 1 + max((depth.get(id(c), 0) for c in node._prev if c._prev), default=0)
-    for node in order:
-        if node._prev:  # an inputs' column: one left of the earliest node that uses it
-            for child in node._prev:
-                if not child._prev:
-                    depth[id(child)] = min(depth.get(id(child), depth[id(node)] - 1), depth[id(node)] - 1)
-    depth.setdefault(id(root), 0)  # a graph that is a single input
-    height = {id(root): 0.0}
-    for node in reversed(order):  # the output first, then each node's inputs around it
-        unique = list({id(c): c for c in node._prev}.values())  # x * x has one input, twice
-        for i, child in enumerate(unique):
-            height.setdefault(id(child), height[id(node)] + 0.65 * (len(unique) - 1 - 2 * i))
-    columns = {}
-    for node in order:
-        columns.setdefault(depth[id(node)], []).append(node)
-    pos = {}
-    for col, nodes in columns.items():
-        nodes.sort(key=lambda n: -height[id(n)])
-        y_prev = None
-        for node in nodes:  # push apart nodes of one column that would overlap
-            y = height[id(node)] if y_prev is None else min(height[id(node)], y_prev - 1.3)
-            pos[id(node)] = (col * 2.6, y)
-            y_prev = y
-    return pos
-
-
 def draw_backprop_step(steps: list[Step], k: int, ax=None):
     """Draw the graph as it stands after step ``k`` of :func:`backprop_steps`.
 
@@ -257,7 +219,7 @@ def draw_backprop_step(steps: list[Step], k: int, ax=None):
         raise ValueError(f"draw_backprop_step: graphs of at most 40 nodes are readable; "
                          f"got {len(order)} nodes")
     names = _names(order)
-    pos = _layout(root)
+    pos = graph_layout(root)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 3.6))
     current = id(step.node) if step.node is not None else None
@@ -345,9 +307,9 @@ def backprop_stepper(root: Value, figsize=(8, 3.6)):
 
 
 _GATES = {
-    "add": ("+", "router", lambda x, y: x + y),
-    "multiply": ("×", "swapper", lambda x, y: x * y),
-    "max": ("max", "switch", max),
+    "add": ("+", "distributes dz to both inputs", lambda x, y: x + y),
+    "multiply": ("×", "swaps the inputs", lambda x, y: x * y),
+    "max": ("max", "routes dz to the winner", max),
 }
 
 
@@ -383,7 +345,7 @@ def draw_gate(ax, gate: str, x: float, y: float, dz: float):
     ax.text(1.3, -0.08, f"{dz:g}", ha="center", va="top", fontsize=9, color=red)
     ax.text(0, 0, symbol, ha="center", va="center", fontsize=9 if gate == "max" else 13,
             bbox={"boxstyle": "circle,pad=0.3", "fc": "#eef", "ec": "0.4"})
-    ax.set_title(f"{gate}: the {nickname}", fontsize=10)
+    ax.set_title(f"{gate}: {nickname}", fontsize=10)
     ax.set_xlim(-2.7, 2.6)
     ax.set_ylim(-1.2, 1.2)
     ax.set_axis_off()

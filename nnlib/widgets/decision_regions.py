@@ -1,6 +1,8 @@
 """Figures and widget of lesson 03 (forward propagation).
 
 - :func:`draw_forward_shapes`: the shapes of every array in a forward pass, as boxes and arrows.
+- :func:`draw_computation_graphs`: feed-forward or not, as graphs: an MLP, a skip connection,
+  a recurrent loop and the loop unrolled in time, each numbered in an order that computes it.
 - :func:`plot_network_regions`: the decision regions of a small network on 2-D data, with the
   lines where its first-layer units switch on.
 - :func:`xor_playground`: a widget with one slider per parameter of a 2-2-1 network, redrawing its
@@ -23,11 +25,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyBboxPatch
 
+from nnlib.graph import forward_order
 from nnlib.mlp import Dense, mlp_forward
 from nnlib.plots import plot_decision_regions
 from nnlib.widgets import show_figure
 
-__all__ = ["draw_forward_shapes", "network_predict", "plot_network_regions", "xor_playground"]
+__all__ = ["COMPUTATION_GRAPHS", "draw_computation_graphs", "draw_forward_shapes", "network_predict",
+           "plot_network_regions", "xor_playground"]
 
 _DATA_COLOR = "#dbe9f6"  # light blue: arrays that flow through the network
 _PARAM_COLOR = "#fde3c8"  # light orange: parameters
@@ -50,7 +54,7 @@ def _arrow(ax, start, end, label=None):
         ax.text((start[0] + end[0]) / 2, start[1] + 0.1, label, ha="center", va="bottom", fontsize=8.5)
 
 
-def draw_forward_shapes(sizes, hidden="relu", output="identity", ax=None, batch="N"):
+def draw_forward_shapes(sizes, hidden="relu", output="identity", ax=None, batch="N", title=None):
     """Draw the forward pass of an MLP as boxes labelled with each array's shape.
 
     The top row holds what flows through the network (X, then Z and A of each layer), the
@@ -67,6 +71,8 @@ def draw_forward_shapes(sizes, hidden="relu", output="identity", ax=None, batch=
         Where to draw; a new figure sized to the network when None.
     batch : str
         The symbol of the batch size in the shapes.
+    title : str, optional
+        By default "the forward pass of a 2-4-1 network: the shape of every array".
 
     Returns
     -------
@@ -97,9 +103,102 @@ def draw_forward_shapes(sizes, hidden="relu", output="identity", ax=None, batch=
         _arrow(ax, (x_param, bottom + 0.36), (x_param, top - 0.02))
     ax.set_xlim(-0.75, 2 * n_layers * step + 0.75)
     ax.set_ylim(-0.45, 1.5)
+    if title is None:
+        what = (f"one dense layer, {sizes[0]} inputs to {sizes[1]} units" if n_layers == 1
+                else f"a {'-'.join(map(str, sizes))} network")
+        title = f"the forward pass of {what}: the shape of every array"
+    ax.set_title(title, fontsize=9)
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
+
+
+#: The graphs of :func:`draw_computation_graphs`: title -> (inputs of each node, position of each node).
+#: Each node maps to the nodes it reads, as :func:`nnlib.graph.forward_order` takes them.
+COMPUTATION_GRAPHS = {
+    "an MLP: a chain": (
+        {"x": [], "h1": ["x"], "h2": ["h1"], "out": ["h2"]},
+        {"x": (0, 0), "h1": (1, 0), "h2": (2, 0), "out": (3, 0)},
+    ),
+    "a skip connection: still feed-forward": (
+        {"x": [], "h1": ["x"], "h2": ["h1"], "out": ["h2", "h1"]},
+        {"x": (0, 0), "h1": (1, 0), "h2": (2, 0), "out": (3, 0)},
+    ),
+    "recurrent: h reads itself, a cycle": (
+        {"x": [], "h": ["x", "h"], "y": ["h"]},
+        {"x": (0, 0), "h": (1.5, 0), "y": (3, 0)},
+    ),
+    "the loop unrolled in time: feed-forward": (
+        {"x1": [], "h1": ["x1"], "y1": ["h1"], "x2": [], "h2": ["x2", "h1"], "y2": ["h2"],
+         "x3": [], "h3": ["x3", "h2"], "y3": ["h3"]},
+        {"x1": (0, -0.9), "h1": (0, 0), "y1": (0, 0.9), "x2": (1.5, -0.9), "h2": (1.5, 0),
+         "y2": (1.5, 0.9), "x3": (3, -0.9), "h3": (3, 0), "y3": (3, 0.9)},
+    ),
+}
+
+
+def draw_computation_graphs(axes=None):
+    """Four computation graphs side by side: which are feed-forward, and in what order to compute them.
+
+    Each node is numbered with its place in :func:`nnlib.graph.forward_order`: every node
+    comes after the nodes it reads. The MLP and the network with a skip connection (out reads
+    h1 directly too) have such an order; the recurrent network, whose h reads its own
+    previous value, has a cycle and none ("?"); unrolled in time, with one copy of h per
+    step, it is feed-forward again.
+
+    Parameters
+    ----------
+    axes : four matplotlib Axes, optional; a new 12 x 2.9 inch figure when None
+
+    Returns
+    -------
+    list of the four Axes, titled
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 4, figsize=(12, 2.9), layout="constrained")
+    axes = list(axes)
+    if len(axes) != len(COMPUTATION_GRAPHS):
+        raise ValueError(f"draw_computation_graphs: needs {len(COMPUTATION_GRAPHS)} axes; got {len(axes)}")
+    for ax, (title, (inputs, pos)) in zip(axes, COMPUTATION_GRAPHS.items(), strict=True):
+        try:
+            order = forward_order(inputs)
+        except ValueError:  # a cycle: no order exists
+            order = []
+        _draw_named_graph(ax, inputs, pos, {name: k for k, name in enumerate(order, start=1)})
+        verdict = f"order: {', '.join(order)}" if order else "no order: h must come before h"
+        ax.set_title(f"{title}\n{verdict}", fontsize=8.5)
+    return axes
+
+
+def _draw_named_graph(ax, inputs, pos, step):
+    """Nodes as circles at ``pos``, an arrow from each input to its reader, ``step`` numbers beside."""
+    circles = {}
+    for name, (x, y) in pos.items():
+        color = _DATA_COLOR if inputs[name] else _PARAM_COLOR
+        circles[name] = ax.text(x, y, name, ha="center", va="center", fontsize=9, zorder=3,
+                                bbox={"boxstyle": "circle,pad=0.3", "fc": color, "ec": _EDGE_COLOR})
+        ax.text(x + 0.3, y + 0.3, str(step[name]) if step else "?", ha="center", va="center",
+                fontsize=7.5, color="#b03a2e", zorder=4)
+    for name, reads in inputs.items():
+        for source in reads:
+            (x0, y0), (x1, y1) = pos[source], pos[name]
+            if source == name:  # a self-loop: an arc leaving the bottom and coming back
+                ax.annotate("", xy=(x1 - 0.17, y1 - 0.17), xytext=(x1 + 0.17, y1 - 0.17), zorder=2,
+                            arrowprops={"arrowstyle": "-|>", "color": "#b03a2e", "lw": 1.4,
+                                        "connectionstyle": "arc3,rad=-1.9", "shrinkA": 0, "shrinkB": 0})
+                continue
+            # an edge that jumps over a node of its row (a skip connection) bends above the row
+            skip = y0 == y1 and any(y == y0 and min(x0, x1) < x < max(x0, x1) for x, y in pos.values())
+            ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=2,
+                        arrowprops={"arrowstyle": "-|>", "color": _EDGE_COLOR, "lw": 1.1,
+                                    "shrinkA": 12, "shrinkB": 12,
+                                    "connectionstyle": f"arc3,rad={-0.45 if skip else 0.0}"})
+    xs = [x for x, _ in pos.values()]
+    ys = [y for _, y in pos.values()]
+    ax.set_xlim(min(xs) - 0.5, max(xs) + 0.5)
+    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.9)
+    ax.set_aspect("equal")
+    ax.axis("off")
 
 
 def network_predict(params, hidden="relu", forward=None):
