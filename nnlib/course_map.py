@@ -7,7 +7,7 @@ draws it (:func:`draw_course_map`), the README and the instructor guide print it
 >>> [lesson.number for lesson in LESSONS][:3]
 ['00', '01', '02']
 >>> get_lesson("07").exercises
-('sgd_step',)
+('sgd_step', 'train_neuron')
 """
 
 from __future__ import annotations
@@ -61,12 +61,14 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("06", "Backprop in a neuron", 40,
            "dL/dw and dL/db of a sigmoid neuron with BCE (dL/dz = a − y); gradient checking",
            ("neuron_gradients",)),
-    Lesson("07", "Gradient descent", 40,
-           "step opposite the gradient, θ ← θ − η∇L; learning rate, epochs and divergence",
-           ("sgd_step",)),
-    Lesson("08", "Backprop through a layer", 45,
-           "backward through an activation, a dense layer and softmax cross-entropy",
-           ("activation_backward", "dense_backward", "softmax_cross_entropy_backward")),
+    Lesson("07", "Gradient descent", 50,
+           "step opposite the gradient, θ ← θ − η∇L; the training loop; learning rate from loss curves, "
+           "epochs and divergence",
+           ("sgd_step", "train_neuron")),
+    Lesson("08", "Backprop through a layer", 55,
+           "backward through an activation, a dense layer, softmax cross-entropy and MSE (derived alone, "
+           "graded by a gradient check)",
+           ("activation_backward", "dense_backward", "softmax_cross_entropy_backward", "mse_loss_backward")),
     Lesson("09", "Backprop through an MLP", 50,
            "the full backward pass, output to input, checked against numerical gradients",
            ("mlp_backward", "loss_and_gradients")),

@@ -46,7 +46,7 @@ def test_parts_cover_every_lesson_once_in_order():
 
 
 def test_lookups_name_the_known_numbers():
-    assert get_lesson("07").exercises == ("sgd_step",)
+    assert get_lesson("07").exercises == ("sgd_step", "train_neuron")
     with pytest.raises(ValueError, match="get_lesson: no lesson '12'; known numbers: 00, 01"):
         get_lesson("12")
     with pytest.raises(ValueError, match="part_of: no lesson '7'"):

@@ -166,8 +166,8 @@ def test_loss_curves_one_line_per_run():
 
 
 def test_learning_rate_explorer_redraws_when_a_slider_moves():
-    box = learning_rate_explorer(w0=0.0, lr=0.1, epochs=20)
-    lr, epochs = box.children[0].children
+    box = learning_rate_explorer(w0=0.0, lr=0.1, steps=20)
+    lr, steps = box.children[0].children
     readout, out = box.children[1], box.children[2]
     first = _png(out)
     assert "1 − 2η = 0.8" in readout.value and "<b>converges</b>" in readout.value
@@ -179,5 +179,5 @@ def test_learning_rate_explorer_redraws_when_a_slider_moves():
     lr.value = 1.4
     assert "<b>diverges</b>" in readout.value
 
-    epochs.value = 60
-    assert "After 60 epochs" in readout.value
+    steps.value = 60
+    assert "After 60 steps" in readout.value

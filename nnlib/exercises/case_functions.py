@@ -129,3 +129,18 @@ def named_order(fn, env, inputs):
         message = str(err)
         return {"ValueError names": np.array([float(name in message) for name in names])}
     return _positions(result, {name: i for i, name in enumerate(names)})
+
+
+def training_run(fn, env, *args, **kwargs):
+    """Harness of ``train_neuron``: call ``fn`` and return its ``(w, b, losses)`` as float64 arrays.
+
+    The lesson asks for the final w, the final b and the loss before each step; whether
+    they come back as arrays, lists, tuples or numpy scalars is the learner's choice.
+    """
+    out = fn(*args, **kwargs)
+    if not isinstance(out, tuple | list) or len(out) != 3:
+        what = f"a {type(out).__name__} of {len(out)} items" if isinstance(out, tuple | list) else \
+            f"a {type(out).__name__}"
+        raise TypeError(f"the result must be (w, b, losses), 3 items; got {what}")
+    w, b, losses = out
+    return tuple(np.asarray(part, dtype=np.float64) for part in (w, b, losses))

@@ -152,19 +152,21 @@ def draw_layer_flow(ax=None):
     """One dense layer, forward (top, left to right) and backward (bottom, right to left).
 
     Every array is labelled with its shape, and every gradient sits under the array
-    it is the gradient of, with the same shape.
+    it is the gradient of, with the same shape. The backward arrows name the function
+    that computes them and what it reads from the forward pass; dW and db come out of
+    dZ (with the cached X), beside dX, which goes on to the layer below.
 
     Parameters
     ----------
     ax : matplotlib Axes, optional
-        Where to draw; a new 8.5 x 3.4 inch figure when None.
+        Where to draw; a new 8.5 x 3.6 inch figure when None.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(8.5, 3.4), layout="constrained")
+        _, ax = plt.subplots(figsize=(8.5, 3.6), layout="constrained")
     light = dict(_COLORS)
     top, bottom = 2.4, 0.0
     xs = {"X": 0.9, "Z": 4.6, "A": 7.9, "L": 10.7}
@@ -186,24 +188,30 @@ def draw_layer_flow(ax=None):
     _node(ax, xs["X"], bottom, "dX\n(N, D_in)", light["X"])
     _node(ax, xs["Z"], bottom, "dZ\n(N, D_out)", light["dZ"])
     _node(ax, xs["A"], bottom, "dA\n(N, D_out)", light["dZ"])
-    _node(ax, 2.0, bottom - 1.35, "dW (D_in, D_out)", light["W"], width=2.0)
-    _node(ax, 3.9, bottom - 1.35, "db (D_out,)", light["b"], width=1.5)
+    grads = {"dW": (3.55, "dW (D_in, D_out)", light["W"], 2.0), "db": (5.75, "db (D_out,)", light["b"], 1.5)}
+    for x, text, color, width in grads.values():
+        _node(ax, x, bottom - 1.5, text, color, width=width)
     _arrow(ax, (xs["L"] - 0.7, bottom), (xs["A"] + 0.9, bottom), "from the\nlayers above", _BACKWARD_COLOR,
            above=True)
-    _arrow(ax, (xs["A"] - 0.9, bottom), (xs["Z"] + 0.9, bottom), "dZ = dA ⊙ f'(Z)", _BACKWARD_COLOR,
-           above=True)
-    _arrow(ax, (xs["Z"] - 0.9, bottom), (xs["X"] + 0.9, bottom), "dX = dZ Wᵀ", _BACKWARD_COLOR, above=True)
-    for x in (2.0, 3.9):
-        ax.annotate("", xy=(x, bottom - 0.9), xytext=(2.75, bottom - 0.05),
-                    arrowprops={"arrowstyle": "-|>", "color": _BACKWARD_COLOR, "linewidth": 1.0})
-    ax.text(5.0, bottom - 1.35, "dW = Xᵀ dZ,   db = Σₙ dZ[n, :]", ha="left", va="center", fontsize=8.5,
+    _arrow(ax, (xs["A"] - 0.9, bottom), (xs["Z"] + 0.9, bottom), "activation_backward\n(reads Z)",
+           _BACKWARD_COLOR, above=True)
+    _arrow(ax, (xs["Z"] - 0.9, bottom), (xs["X"] + 0.9, bottom), "dense_backward\n(reads W)",
+           _BACKWARD_COLOR, above=True)
+    for x, *_ in grads.values():  # dW and db come out of dZ, like dX
+        ax.annotate("", xy=(x, bottom - 1.5 + 0.47), xytext=(xs["Z"] + (x - xs["Z"]) * 0.25, bottom - 0.47),
+                    arrowprops={"arrowstyle": "-|>", "color": _BACKWARD_COLOR, "linewidth": 1.2,
+                                "shrinkA": 0, "shrinkB": 0})
+    # dW also needs the layer's input, which the forward pass cached
+    ax.text(3.62, bottom - 0.8, "(reads X)", fontsize=8.5, color=_BACKWARD_COLOR, ha="right", va="center")
+    ax.text(6.8, bottom - 1.5, "update W and b (lesson 07)", ha="left", va="center", fontsize=8.5,
             color=_BACKWARD_COLOR)
     ax.text(-0.1, top + 1.35, "forward", fontsize=9, fontweight="bold", va="center")
-    ax.text(-0.1, bottom - 1.95, "backward", fontsize=9, fontweight="bold", va="center",
+    ax.text(-0.1, bottom - 2.3, "backward", fontsize=9, fontweight="bold", va="center",
             color=_BACKWARD_COLOR)
     ax.set_xlim(-0.2, 11.6)
-    ax.set_ylim(bottom - 2.2, top + 1.9)
+    ax.set_ylim(bottom - 2.55, top + 1.9)
     ax.axis("off")
+    ax.set_title("one dense layer: forward pass (top) and backward pass (bottom)", fontsize=10)
     return ax
 
 
