@@ -326,8 +326,8 @@ def execute_notebook(path: Path, timeout: float = 120) -> float:
             if km.has_kernel:  # a kernel manager we pass in is ours to shut down
                 km.shutdown_kernel(now=True)
         elapsed = time.perf_counter() - start
+    _scrub_outputs(nb)  # (reads the widget state nbclient recorded in the metadata)
     nb.metadata = nbformat.from_dict(metadata)
-    _scrub_outputs(nb)
     path.write_text(nbformat.writes(nb) + "\n")
     return elapsed
 

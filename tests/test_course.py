@@ -282,8 +282,8 @@ def test_everything_but_solutions_and_outputs_is_byte_identical():
                 assert a.source == b.source
 
 
-def test_execute_solutions_is_deterministic(tmp_path):
-    from nnlib.course import execute_notebook
+def test_execute_solutions_is_deterministic_and_keeps_a_still_of_each_widget(tmp_path):
+    from nnlib.course import SNAPSHOT_KEY, WIDGET_NOTE, execute_notebook
 
     shutil.copy(ROOT / "tests" / "nbval_sanitize.cfg", tmp_path)  # any file: the folder must exist
     nb = nbformat.v4.new_notebook()
@@ -291,16 +291,40 @@ def test_execute_solutions_is_deterministic(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell(
         "import numpy as np\nimport matplotlib.pyplot as plt\nimport ipywidgets as w\n"
         "rng = np.random.default_rng(0)\nprint(f'{rng.normal():.4f}')\nplt.plot([1, 2])\nplt.show()\n"
-        "w.IntSlider()")]
+        "w.IntSlider()"),
+        # a widget that draws into an Output, as the lessons' widgets do
+        nbformat.v4.new_code_cell(
+            "from nnlib.widgets import show_figure\nout = w.Output()\nfig, ax = plt.subplots()\n"
+            "ax.plot([3, 1, 2])\nshow_figure(out, fig)\nw.VBox([w.IntSlider(), w.HBox([out])])")]
     path = tmp_path / "00_det.ipynb"
     nbformat.write(nb, path)
     execute_notebook(path)
     first = path.read_bytes()
     execute_notebook(path)
     assert path.read_bytes() == first
-    outputs = json.loads(first)["cells"][0]["outputs"]
-    assert [o["output_type"] for o in outputs] == ["stream", "display_data"]  # widget view dropped
+    saved = nbformat.reads(first.decode(), as_version=4)
+    outputs = saved.cells[0].outputs
+    assert [o["output_type"] for o in outputs] == ["stream", "display_data", "display_data"]
     assert "image/png" in outputs[1]["data"]
+    # a widget without a picture: its view (random model ids) becomes a one-line note
+    assert outputs[2]["data"] == {"text/plain": WIDGET_NOTE} and outputs[2]["metadata"] == {SNAPSHOT_KEY: True}
+    # a widget with a picture in its Output: a still of it, readable without a kernel
+    (still,) = saved.cells[1].outputs
+    assert still["metadata"] == {SNAPSHOT_KEY: True} and still["data"]["image/png"]
+    assert "widget-view" not in first.decode() and "widgets" not in saved.metadata
+
+
+def test_every_widget_cell_of_the_solutions_has_a_still():
+    """export-html and a notebook opened without a kernel show these (`nnlib execute-solutions` writes them)."""
+    from nnlib.course import SNAPSHOT_KEY
+
+    for path in SOLUTIONS:
+        for cell in cells(path):
+            code = "\n".join(ln for ln in cell.source.splitlines() if not ln.startswith(("from ", "import ")))
+            if cell.cell_type == "code" and re.search(r"\w+_(explorer|playground|stepper)\(", code):
+                stills = [o for o in cell.outputs if o.get("metadata", {}).get(SNAPSHOT_KEY)]
+                assert stills and all("image/png" in o.data for o in stills), (
+                    f"{path.name} cell {cell.id}: no still of the widget; run `nnlib execute-solutions {path.name[:2]}`")
 
 
 @pytest.mark.parametrize("deep", [False, True], ids=["short temp path", "temp path too long for a socket"])
