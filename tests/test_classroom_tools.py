@@ -43,7 +43,8 @@ def require(module: str) -> None:
 def run(tool: str, *args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     done = subprocess.run([sys.executable, "-m", tool, *args], cwd=cwd, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=timeout)
-    assert done.returncode == 0, f"{tool} {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, (f"{tool} {' '.join(args)} failed:\n"
+                                  f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return done
 
 
@@ -128,8 +129,8 @@ def test_nbgrader_generate_and_autograde_a_correct_a_wrong_and_an_untouched_subm
         (cell,) = [c for c in nb.cells if c.id == cell_id]
         return "\n".join(o.get("text", "") + o.get("evalue", "") for o in cell.outputs)
 
-    assert re.search(r"dense_preactivation: 0 of \d+ checks passed", feedback("bob", "check-dense_preactivation"))
-    assert "transposed" in feedback("bob", "check-dense_preactivation")
+    wrong = feedback("bob", "check-dense_preactivation")
+    assert re.search(r"dense_preactivation: 0 of \d+ checks passed", wrong) and "transposed" in wrong
     assert "not implemented yet" in feedback("carol", "check-preactivation")
 
 
@@ -159,7 +160,8 @@ def test_otter_assign_and_run(tmp_path):
     run("otter", "assign", "--no-run-tests", f"{LESSON}.ipynb", "dist", cwd=master, timeout=600)
     student = nbformat.read(master / "dist" / "student" / f"{LESSON}.ipynb", as_version=4)
     solution = nbformat.read(master / "dist" / "autograder" / f"{LESSON}.ipynb", as_version=4)
-    handout = {c.id: _tidy(c.source) for c in student.cells if "otter_answer_cell" in c.metadata.get("tags", [])}
+    handout = {c.id: _tidy(c.source) for c in student.cells
+               if "otter_answer_cell" in c.metadata.get("tags", [])}
     assert handout == {k: _tidy(v) for k, v in lesson_cells(f"{LESSON}.ipynb").items()}
 
     # one exercise right, one wrong, the question left as handed out

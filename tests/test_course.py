@@ -307,7 +307,8 @@ def test_execute_solutions_is_deterministic_and_keeps_a_still_of_each_widget(tmp
     assert [o["output_type"] for o in outputs] == ["stream", "display_data", "display_data"]
     assert "image/png" in outputs[1]["data"]
     # a widget without a picture: its view (random model ids) becomes a one-line note
-    assert outputs[2]["data"] == {"text/plain": WIDGET_NOTE} and outputs[2]["metadata"] == {SNAPSHOT_KEY: True}
+    assert outputs[2]["data"] == {"text/plain": WIDGET_NOTE}
+    assert outputs[2]["metadata"] == {SNAPSHOT_KEY: True}
     # a widget with a picture in its Output: a still of it, readable without a kernel
     (still,) = saved.cells[1].outputs
     assert still["metadata"] == {SNAPSHOT_KEY: True} and still["data"]["image/png"]
@@ -315,7 +316,7 @@ def test_execute_solutions_is_deterministic_and_keeps_a_still_of_each_widget(tmp
 
 
 def test_every_widget_cell_of_the_solutions_has_a_still():
-    """export-html and a notebook opened without a kernel show these (`nnlib execute-solutions` writes them)."""
+    """export-html, and a notebook opened without a kernel, show them (execute-solutions writes them)."""
     from nnlib.course import SNAPSHOT_KEY
 
     for path in SOLUTIONS:
@@ -324,7 +325,8 @@ def test_every_widget_cell_of_the_solutions_has_a_still():
             if cell.cell_type == "code" and re.search(r"\w+_(explorer|playground|stepper)\(", code):
                 stills = [o for o in cell.outputs if o.get("metadata", {}).get(SNAPSHOT_KEY)]
                 assert stills and all("image/png" in o.data for o in stills), (
-                    f"{path.name} cell {cell.id}: no still of the widget; run `nnlib execute-solutions {path.name[:2]}`")
+                    f"{path.name} cell {cell.id}: no still of the widget; "
+                    f"run `nnlib execute-solutions {path.name[:2]}`")
 
 
 @pytest.mark.parametrize("deep", [False, True], ids=["short temp path", "temp path too long for a socket"])

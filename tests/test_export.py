@@ -13,6 +13,7 @@ import nbformat
 import pytest
 from site_fixture import exported_site
 
+from nnlib import check
 from nnlib.course import BEGIN, END, BuildError, lesson_text
 from nnlib.course_map import LESSONS
 from nnlib.exercises import EXERCISES, QUESTIONS
@@ -88,10 +89,9 @@ def test_each_page_has_its_lesson_title_and_index_previous_next_links(site):
         assert len(nav) == 2, f"{name}: a navigation bar at the top and at the bottom"
         for bar in nav:
             assert 'href="index.html"' in bar
-            prev = re.findall(r'<a[^>]*href="([^"]+)"[^>]*rel="prev"|<a[^>]*rel="prev"[^>]*href="([^"]+)"', bar)
-            nxt = re.findall(r'<a[^>]*href="([^"]+)"[^>]*rel="next"|<a[^>]*rel="next"[^>]*href="([^"]+)"', bar)
-            assert ["".join(m) for m in prev] == ([PAGES[i - 1]] if i > 0 else [])
-            assert ["".join(m) for m in nxt] == ([PAGES[i + 1]] if i + 1 < len(PAGES) else [])
+            links = {rel: href for href, rel in re.findall(r'<a href="([^"]+)" rel="(prev|next)"', bar)}
+            assert links.get("prev") == (PAGES[i - 1] if i > 0 else None)
+            assert links.get("next") == (PAGES[i + 1] if i + 1 < len(PAGES) else None)
 
 
 def test_widget_cells_show_their_still_with_a_caption(site):
@@ -101,8 +101,8 @@ def test_widget_cells_show_their_still_with_a_caption(site):
     assert 'src="data:image/png;base64,' in figures[0] and "run this cell in JupyterLab" in figures[0]
     # every page whose lesson has a widget shows one still per widget cell
     for path in SOLUTIONS:
-        stills = sum(1 for cell in nbformat.read(path, as_version=4).cells
-                     for out in cell.get("outputs", []) if out.get("metadata", {}).get("nnlib_widget_snapshot"))
+        outputs = [out for cell in nbformat.read(path, as_version=4).cells for out in cell.get("outputs", [])]
+        stills = sum(1 for out in outputs if out.get("metadata", {}).get("nnlib_widget_snapshot"))
         page = (site / f"{path.stem}.html").read_text()
         assert page.count('<figure class="nnlib-widget">') == stills, path.name
 
@@ -186,7 +186,8 @@ def test_solution_cells_keep_the_lessons_stub_after_the_solution():
     source = ('def f_is_relu(z):\n    """doc"""\n    ### BEGIN SOLUTION\n    return z\n    ### END SOLUTION')
     with pytest.raises(BuildError, match="not in the exercise registry"):
         graded_source(source, "t", BEGIN, END)
-    cell = 'def relu(z):\n    """doc"""\n    ### BEGIN SOLUTION\n    return np.maximum(z, 0)\n    ### END SOLUTION'
+    cell = ('def relu(z):\n    """doc"""\n    ### BEGIN SOLUTION\n    return np.maximum(z, 0)\n'
+            "    ### END SOLUTION")
     task = EXERCISES["relu"].task
     assert graded_source(cell, "t", "# BEGIN SOLUTION NO PROMPT", "# END SOLUTION") == (
         'def relu(z):\n    """doc"""\n    # BEGIN SOLUTION NO PROMPT\n    return np.maximum(z, 0)\n'
@@ -200,7 +201,8 @@ def test_solution_cells_keep_the_lessons_stub_after_the_solution():
     exec(out, namespace)
     assert list(namespace["iterate_minibatches"](0, 0, 0, 0)) == [0, 1, 2]
     # the layout is refused where it would change what the solution does
-    nested = "def relu(z):\n    if z:\n        ### BEGIN SOLUTION\n        return z\n        ### END SOLUTION\n    return 0"
+    nested = ("def relu(z):\n    if z:\n        ### BEGIN SOLUTION\n        return z\n"
+              "        ### END SOLUTION\n    return 0")
     with pytest.raises(BuildError, match="end of its function"):
         graded_source(nested, "t", BEGIN, END)
     # an answer: the stub first, the solution after it
@@ -218,7 +220,6 @@ def test_exported_solution_cells_still_solve_every_exercise(nbgrader_dir):
             if cell.get("id", "").startswith("exercise-"):
                 exec(cell.source, namespace)
                 exercise_id = cell.id.removeprefix("exercise-")
-                from nnlib import check
                 assert check(exercise_id, namespace[exercise_id], quiet=True), exercise_id
 
 
