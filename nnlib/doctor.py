@@ -149,7 +149,7 @@ def check_nnlib_import(setup: Setup) -> Finding:
                        f"{sys.executable} -m ipykernel install --user  (a kernel for this environment)")
     install = (f"cd {setup.course} && pip install -r requirements.txt"
                if setup.course and (setup.course / "pyproject.toml").is_file()
-               else f"pip install {DISTRIBUTION}")
+               else f"pip install {DISTRIBUTION}  (or `pip install .` in the course's repository)")
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return Finding("nnlib", False, f"a lesson's `import nnlib` fails: {last}", install)

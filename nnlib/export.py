@@ -322,7 +322,7 @@ NBGRADER_README = """\
 Written by `nnlib export-nbgrader`. One assignment per lesson, in `source/<lesson>/`:
 exercise cells are solution cells, check cells are locked grade cells worth 1 point that
 fail when the exercise fails (`check(..., strict=True)` raises), concept questions are an
-answer cell and a grade cell. The grading kernel needs nnlib installed (`pip install nnlib-course`).
+answer cell and a grade cell. The grading kernel needs nnlib (`pip install .` in the course checkout).
 
     cd {folder}
     nbgrader generate_assignment 01_single_neuron          # -> release/01_single_neuron/
@@ -393,7 +393,8 @@ OTTER_README = """\
 
 Written by `nnlib export-otter`: `<lesson>.ipynb` is an otter (v1 format) master notebook per
 lesson. Each exercise and each concept question is a question worth 1 point whose test
-fails when nnlib's check fails. The grading environment needs nnlib (`pip install nnlib-course`).
+fails when nnlib's check fails. The grading environment needs nnlib (`pip install .` in the course
+checkout).
 
     cd {folder}
     otter assign 01_single_neuron.ipynb dist/01_single_neuron    # student/ and autograder/ (with the zip)

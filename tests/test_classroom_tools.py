@@ -12,6 +12,7 @@ Without the tools the tests are skipped with the reason; with NNLIB_REQUIRE_CLAS
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -58,6 +59,7 @@ def graded_lesson(tmp_path: Path) -> Path:
     return tmp_path / "course"
 
 
+@functools.cache
 def lesson_cells(name: str) -> dict[str, str]:
     """The generated lesson's exercise and answer cells, by id (what a learner is handed)."""
     content = lesson_content(lesson_text(ROOT / "solutions" / name)[0])

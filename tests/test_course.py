@@ -261,6 +261,27 @@ def test_build_writes_checks_and_never_clobbers_an_edited_lesson(tmp_path):
     assert lesson.read_text() == generated
 
 
+def test_build_check_calls_an_edited_lesson_edited_and_a_saved_one_current(tmp_path, monkeypatch, capsys):
+    from nnlib.cli import main
+
+    lesson = _scratch_course(tmp_path)
+    build_lessons(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    nb = nbformat.read(lesson, as_version=4)
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}  # what a save adds
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="ran\n")]
+    nb.cells[1].execution_count = 1
+    nbformat.write(nb, lesson)
+    assert main(["build-lessons", "--check"]) == 0
+    assert capsys.readouterr().out == "lessons up to date (1 notebooks)\n"
+    assert main(["build-lessons"]) == 0 and "ran" in lesson.read_text()  # left alone: outputs kept
+    nb.cells[1].source = nb.cells[1].source.replace("raise NotImplementedError", "return 0  # mine\n    #")
+    nbformat.write(nb, lesson)
+    assert main(["build-lessons", "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "edited since they were generated" in out and "01_scratch.ipynb" in out and "stale" not in out
+
+
 def test_build_updates_an_untouched_lesson_when_the_solution_changes(tmp_path):
     lesson = _scratch_course(tmp_path)
     build_lessons(tmp_path)
@@ -386,7 +407,9 @@ def test_requirements_install_nnlib_itself_and_nothing_from_elsewhere():
     assert "torch" not in " ".join(entries)
 
 
-@pytest.mark.parametrize("command", [["build-lessons"], ["execute-solutions"], ["export-html"]])
+@pytest.mark.parametrize("command", [["build-lessons"], ["execute-solutions"], ["export-html"],
+                                     ["export-student", "out"], ["export-nbgrader", "out"],
+                                     ["export-otter", "out"]])
 def test_commands_outside_the_checkout_say_so_in_one_line(command, tmp_path, monkeypatch, capsys):
     from nnlib.cli import main
 
