@@ -19,8 +19,12 @@ def _build_lessons(args) -> int:
         print(f"build-lessons: {err}", file=sys.stderr)
         return 2
     if args.check:
-        if report.stale:
-            print("stale lessons (run `nnlib build-lessons`):\n  " + "\n  ".join(report.stale))
+        if report.stale or report.edited:
+            if report.stale:
+                print("stale lessons (run `nnlib build-lessons`):\n  " + "\n  ".join(report.stale))
+            if report.edited:
+                print("lessons edited since they were generated (someone's work: build-lessons keeps them; "
+                      "--force overwrites them):\n  " + "\n  ".join(report.edited))
             return 1
         print(f"lessons up to date ({len(report.unchanged)} notebooks)")
         return 0
@@ -57,16 +61,11 @@ def _execute_solutions(args) -> int:
 
 
 def _doctor(args) -> int:
-    from nnlib.course import find_root
-    from nnlib.doctor import format_findings, run_doctor
+    from nnlib.doctor import format_findings, problems, run_doctor, summary
 
-    try:
-        root = find_root()
-    except FileNotFoundError:
-        root = None
-    findings = run_doctor(root)
-    print(format_findings(findings))
-    return 0 if all(f.ok for f in findings) else 1
+    findings = run_doctor()
+    print(summary(findings) if args.summary else format_findings(findings))
+    return 1 if problems(findings) else 0
 
 
 def _seconds(text: str) -> float:
@@ -153,10 +152,30 @@ def _export_html(args) -> int:
     return 0
 
 
+def _export(args) -> int:
+    from nnlib.course import BuildError, find_root
+    from nnlib.export import EXPORTS
+
+    try:
+        written = EXPORTS[args.command](find_root(), Path(args.folder))
+    except (BuildError, FileExistsError) as err:
+        print(f"{args.command}: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(written)} files to {args.folder}/ (see {Path(args.folder) / 'README.md'})"
+          if args.command != "export-student" else
+          f"wrote the student release to {args.folder}/ (lessons without solutions; "
+          f"cd {args.folder} && pip install -r requirements.txt)")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
+    from nnlib._version import __version__
+
     parser = argparse.ArgumentParser(
         prog="nnlib", description="Neural networks from the neuron up: course tools"
     )
+    parser.add_argument("--version", action="version",
+                        version=f"nnlib {__version__} (distribution nnlib-course)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("build-lessons", help="generate lessons/ from solutions/")
@@ -171,6 +190,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_execute_solutions)
 
     p = sub.add_parser("doctor", help="check that this machine is ready for the course")
+    p.add_argument("--summary", action="store_true",
+                   help="one line without paths or versions (for a notebook cell)")
     p.set_defaults(run=_doctor)
 
     p = sub.add_parser("grade", help="grade learners' notebooks in sandboxed processes",
@@ -212,6 +233,13 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--solutions", action="store_true", help="include the exercise solutions")
     p.add_argument("--output", default="site", help="folder to write (default: site)")
     p.set_defaults(run=_export_html)
+
+    for name, what in (("export-student", "the lessons and nnlib without solutions/ (a student release)"),
+                       ("export-nbgrader", "an nbgrader course folder (source/<lesson>/ and its config)"),
+                       ("export-otter", "otter-grader master notebooks, one per lesson")):
+        p = sub.add_parser(name, help=f"write {what}")
+        p.add_argument("folder", metavar="DIR", help="folder to write")
+        p.set_defaults(run=_export)
     return parser
 
 

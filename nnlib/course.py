@@ -21,7 +21,7 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -51,18 +51,38 @@ def find_root(start: Path | None = None) -> Path:
     )
 
 
-def strip_solutions(source: str, where: str) -> tuple[str, list[str]]:
-    """Replace each solution region of a cell's source; return the new source and exercise ids."""
+def find_course(start: Path | None = None) -> Path | None:
+    """The course folder a learner works in: the nearest folder at or above ``start`` whose
+    lessons/ holds lesson notebooks (a checkout, or a student release without solutions/);
+    None if there is none."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if any((folder / "lessons").glob("[0-9][0-9]_*.ipynb")):
+            return folder
+    return None
+
+
+@dataclass(frozen=True)
+class Region:
+    """One solution region of a cell's source: ``lines[begin]`` is its BEGIN line, ``lines[end]`` its END."""
+
+    begin: int
+    end: int
+    indent: str
+    exercise_id: str | None  # the enclosing function; None for a top-level answer region
+    stub: tuple[str, ...]  # the lines that replace it in a lesson
+
+
+def solution_regions(source: str, where: str) -> list[Region]:
+    """The solution regions of a cell's source, checked against the conventions."""
     lines = source.split("\n")
-    out: list[str] = []
-    ids: list[str] = []
+    regions: list[Region] = []
     i = 0
     while i < len(lines):
         line = lines[i]
         if line.strip() != BEGIN:
             if line.strip() == END:
                 raise BuildError(f"{where}: {END!r} without a {BEGIN!r} before it")
-            out.append(line)
             i += 1
             continue
         indent = line[: len(line) - len(line.lstrip())]
@@ -70,26 +90,44 @@ def strip_solutions(source: str, where: str) -> tuple[str, list[str]]:
             end = next(j for j in range(i + 1, len(lines)) if lines[j].strip() == END)
         except StopIteration:
             raise BuildError(f"{where}: {BEGIN!r} without a matching {END!r}") from None
-        region = lines[i + 1 : end]
         if indent:
-            exercise_id = _enclosing_function(out, indent, where)
+            exercise_id = _enclosing_function(lines[:i], indent, where)
             if exercise_id not in EXERCISES:
                 raise BuildError(f"{where}: function {exercise_id!r} has a solution region "
                                  "but is not in the exercise registry")
             task = EXERCISES[exercise_id].task.replace('"', "'")
-            out.append(f'{indent}raise NotImplementedError("Exercise {exercise_id}: {task}")')
-            ids.append(exercise_id)
+            stub = (f'{indent}raise NotImplementedError("Exercise {exercise_id}: {task}")',)
         else:
-            for text in region:
+            exercise_id, stub = None, ()
+            for text in lines[i + 1 : end]:
                 if not text.strip() or text.lstrip().startswith("#"):
                     continue
                 match = _ASSIGN.match(text)
                 if not match:
                     raise BuildError(f"{where}: a top-level solution region may only assign answers "
                                      f"(name = value); got {text!r}")
-                out.append(f"{match.group(1)} = None  # your answer")
+                stub += (f"{match.group(1)} = None  # your answer",)
+        regions.append(Region(i, end, indent, exercise_id, stub))
         i = end + 1
-    return "\n".join(out), ids
+    return regions
+
+
+def replace_regions(source: str, regions: list[Region], render) -> str:
+    """``source`` with each region's lines (BEGIN to END) replaced by ``render(region, lines)``."""
+    lines = source.split("\n")
+    out: list[str] = []
+    done = 0
+    for region in regions:
+        out += lines[done : region.begin] + list(render(region, lines))
+        done = region.end + 1
+    return "\n".join(out + lines[done:])
+
+
+def strip_solutions(source: str, where: str) -> tuple[str, list[str]]:
+    """Replace each solution region of a cell's source; return the new source and exercise ids."""
+    regions = solution_regions(source, where)
+    stripped = replace_regions(source, regions, lambda region, lines: region.stub)
+    return stripped, [r.exercise_id for r in regions if r.exercise_id]
 
 
 def _enclosing_function(previous: list[str], indent: str, where: str) -> str:
@@ -118,40 +156,67 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def lesson_content(text: str) -> list[tuple]:
+    """What makes a lesson the lesson: each cell's id, type, source and tags.
+
+    Metadata a save or a run adds (``language_info``, execution timings, scroll state),
+    outputs and execution counts are left out: a lesson a learner has opened, run and
+    saved is still the lesson that was generated.
+    """
+    nb = nbformat.reads(text, as_version=4)
+    return [(cell.get("id"), cell.cell_type, cell.source, tuple(cell.metadata.get("tags", ())))
+            for cell in nb.cells]
+
+
+def same_lesson(a: str, b: str) -> bool:
+    """Whether two notebook texts are the same lesson (see :func:`lesson_content`)."""
+    if a == b:
+        return True
+    try:
+        return lesson_content(a) == lesson_content(b)
+    except Exception:  # not a notebook (a broken file): not the same lesson
+        return False
+
+
 @dataclass(frozen=True)
 class BuildReport:
     written: list[str]
-    unchanged: list[str]
-    stale: list[str]  # --check: lessons that differ from what would be generated
+    unchanged: list[str]  # the same lesson (maybe saved with outputs or extra metadata)
+    stale: list[str]  # --check: generated from an older solution (or missing); the build would rewrite it
     refused: list[str]  # lessons edited since they were generated (not overwritten)
+    edited: list[str] = field(default_factory=list)  # --check: edited since generated (someone's work)
 
     @property
     def ok(self) -> bool:
-        return not self.stale and not self.refused
+        return not self.stale and not self.refused and not self.edited
 
 
 def build_lessons(root: Path, check: bool = False, force: bool = False) -> BuildReport:
     """Generate ``lessons/`` from ``solutions/``.
 
-    With ``check``, write nothing and list the lessons that are stale or missing.
-    Without ``force``, a lesson whose text differs from what the last build wrote
-    (someone's work in progress) is not overwritten but listed in ``refused``.
+    A lesson that is the same lesson as the one the build writes (:func:`same_lesson`:
+    outputs and metadata aside) is left alone. With ``check``, write nothing and sort the
+    others: ``stale`` (missing, or untouched since an older build wrote it) and ``edited``
+    (changed since it was generated: someone's work, never called stale). Without
+    ``force``, an edited lesson is not overwritten but listed in ``refused``.
     """
     solutions, lessons = root / "solutions", root / "lessons"
     manifest_path = lessons / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    written, unchanged, stale, refused = [], [], [], []
+    written, unchanged, stale, refused, edited = [], [], [], [], []
     digests = {}  # what the manifest should say after this build
     for solution in sorted(solutions.glob("[0-9][0-9]_*.ipynb")):
         text, _ = lesson_text(solution)
         target = lessons / solution.name
         current = target.read_text() if target.exists() else None
         digests[solution.name] = _digest(text)
-        if current == text:
-            unchanged.append(solution.name)
+        untouched = current is not None and _digest(current) == manifest.get(solution.name)
+        if current == text or (current is not None and same_lesson(current, text)
+                               and (check or not untouched)):
+            unchanged.append(solution.name)  # (an untouched copy with old metadata is rewritten)
         elif check:
-            stale.append(solution.name)
-        elif current is not None and not force and _digest(current) != manifest.get(solution.name):
+            (stale if current is None or untouched else edited).append(solution.name)
+        elif current is not None and not force and not untouched:
             refused.append(solution.name)
             digests[solution.name] = manifest.get(solution.name, "")
         else:
@@ -163,22 +228,59 @@ def build_lessons(root: Path, check: bool = False, force: bool = False) -> Build
             stale.append(f"{orphan} (no solution notebook)")
     if not check and digests != manifest:
         manifest_path.write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n")
-    return BuildReport(written, unchanged, stale, refused)
+    return BuildReport(written, unchanged, stale, refused, edited)
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+#: Marks an output that stands in for a widget when no kernel runs (see :func:`widget_snapshot`).
+SNAPSHOT_KEY = "nnlib_widget_snapshot"
+WIDGET_NOTE = "An interactive widget: run this cell in JupyterLab to use it."
+
+
+def widget_snapshot(model_id: str, state: dict) -> list[dict]:
+    """Outputs that stand in for one widget view: the pictures its Output areas hold.
+
+    ``state`` is the widget state nbclient records (model id -> ``{"model_name", "state"}``).
+    The widget's children are searched depth first, so the pictures come in the order the
+    widget shows them. Without a picture, a single text output says what the cell is.
+    """
+    pictures, seen, todo = [], set(), [model_id]
+    while todo:
+        current = todo.pop(0)
+        if current in seen or current not in state:
+            continue
+        seen.add(current)
+        model = state[current].get("state", {})
+        for out in model.get("outputs", []):
+            png = out.get("data", {}).get("image/png")
+            if png:
+                pictures.append(png)
+        children = model.get("children", [])
+        todo[:0] = [c.removeprefix("IPY_MODEL_") for c in children if isinstance(c, str)]
+    meta = {SNAPSHOT_KEY: True}
+    if not pictures:
+        return [nbformat.v4.new_output("display_data", data={"text/plain": WIDGET_NOTE}, metadata=meta)]
+    return [nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": WIDGET_NOTE},
+                                   metadata=meta) for png in pictures]
 
 
 def _scrub_outputs(nb) -> None:
-    """Make executed outputs deterministic: drop widget views (their model ids are random).
+    """Make executed outputs deterministic and readable without a kernel.
 
-    A widget needs a live kernel anyway; next to each one the lessons show a
-    static figure, which is what a reader without a kernel sees.
+    A widget view is replaced by a still of the widget (the pictures its Output areas
+    show at its initial values, see :func:`widget_snapshot`): its model ids are random and
+    it needs a live kernel anyway. The recorded widget state is dropped.
     """
+    state = nb.metadata.get("widgets", {}).get(_WIDGET_STATE, {}).get("state", {})
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        cell.outputs = [
-            out for out in cell.get("outputs", [])
-            if "application/vnd.jupyter.widget-view+json" not in out.get("data", {})
-        ]
+        outputs = []
+        for out in cell.get("outputs", []):
+            view = out.get("data", {}).get(WIDGET_VIEW)
+            outputs += widget_snapshot(view.get("model_id", ""), state) if view else [out]
+        cell.outputs = outputs
         cell.metadata.pop("execution", None)
     nb.metadata.pop("widgets", None)
 
@@ -215,7 +317,7 @@ def execute_notebook(path: Path, timeout: float = 120) -> float:
             timeout=timeout,
             resources={"metadata": {"path": str(path.parent)}},
             record_timing=False,
-            store_widget_state=False,
+            store_widget_state=True,  # for the widgets' stills (_scrub_outputs)
         )
         start = time.perf_counter()
         try:
@@ -224,8 +326,8 @@ def execute_notebook(path: Path, timeout: float = 120) -> float:
             if km.has_kernel:  # a kernel manager we pass in is ours to shut down
                 km.shutdown_kernel(now=True)
         elapsed = time.perf_counter() - start
+    _scrub_outputs(nb)  # (reads the widget state nbclient recorded in the metadata)
     nb.metadata = nbformat.from_dict(metadata)
-    _scrub_outputs(nb)
     path.write_text(nbformat.writes(nb) + "\n")
     return elapsed
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nnlib.course import BEGIN, END, BuildError, build_lessons, lesson_text, strip_solutions
+from nnlib.course import BEGIN, END, BuildError, build_lessons, lesson_text, same_lesson, strip_solutions
 from nnlib.exercises import EXERCISES, QUESTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,9 +33,34 @@ def test_there_are_twelve_lessons():
     assert [p.name for p in LESSONS] == [p.name for p in SOLUTIONS]
 
 
-def test_lessons_are_up_to_date():
-    report = build_lessons(ROOT, check=True)
-    assert report.stale == [], "run `nnlib build-lessons`"
+def committed_text(path: Path) -> str | None:
+    """The file as git's last commit has it; None outside a git checkout or for an untracked file."""
+    try:
+        done = subprocess.run(["git", "show", f"HEAD:{path.relative_to(ROOT).as_posix()}"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+    except OSError:  # no git
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_lessons_are_up_to_date(path):
+    """The committed lesson is what the build writes (outputs and metadata a save adds aside).
+
+    Git's committed file is compared, not the working copy: a lesson someone opened, ran,
+    saved or edited is their work and never fails this test. Outside a git checkout (an
+    unpacked release) the file itself is compared.
+    """
+    lesson = ROOT / "lessons" / path.name
+    committed = committed_text(lesson)
+    source = "git's last commit" if committed is not None else "the working copy"
+    if committed is None:
+        committed = lesson.read_text() if lesson.exists() else ""
+    built, _ = lesson_text(path)
+    assert same_lesson(committed, built), (
+        f"lessons/{path.name} in {source} is not what `nnlib build-lessons` writes from solutions/: "
+        "run it and commit lessons/"
+    )
 
 
 def test_every_exercise_is_in_exactly_one_solution_notebook_of_its_lesson():
@@ -226,13 +251,35 @@ def test_build_writes_checks_and_never_clobbers_an_edited_lesson(tmp_path):
     assert cell["outputs"] == [] and cell["execution_count"] is None
     assert build_lessons(tmp_path, check=True).ok
 
-    # a learner edits the lesson: check reports it stale, build refuses, --force overwrites
+    # a learner edits the lesson: check calls it edited (never stale), build refuses, --force overwrites
     lesson.write_text(generated.replace("raise NotImplementedError", "return 0  # mine"))
-    assert build_lessons(tmp_path, check=True).stale == ["01_scratch.ipynb"]
+    report = build_lessons(tmp_path, check=True)
+    assert report.edited == ["01_scratch.ipynb"] and report.stale == [] and not report.ok
     report = build_lessons(tmp_path)
     assert report.refused == ["01_scratch.ipynb"] and "# mine" in lesson.read_text()
     assert build_lessons(tmp_path, force=True).written == ["01_scratch.ipynb"]
     assert lesson.read_text() == generated
+
+
+def test_build_check_calls_an_edited_lesson_edited_and_a_saved_one_current(tmp_path, monkeypatch, capsys):
+    from nnlib.cli import main
+
+    lesson = _scratch_course(tmp_path)
+    build_lessons(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    nb = nbformat.read(lesson, as_version=4)
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}  # what a save adds
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="ran\n")]
+    nb.cells[1].execution_count = 1
+    nbformat.write(nb, lesson)
+    assert main(["build-lessons", "--check"]) == 0
+    assert capsys.readouterr().out == "lessons up to date (1 notebooks)\n"
+    assert main(["build-lessons"]) == 0 and "ran" in lesson.read_text()  # left alone: outputs kept
+    nb.cells[1].source = nb.cells[1].source.replace("raise NotImplementedError", "return 0  # mine\n    #")
+    nbformat.write(nb, lesson)
+    assert main(["build-lessons", "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "edited since they were generated" in out and "01_scratch.ipynb" in out and "stale" not in out
 
 
 def test_build_updates_an_untouched_lesson_when_the_solution_changes(tmp_path):
@@ -256,8 +303,8 @@ def test_everything_but_solutions_and_outputs_is_byte_identical():
                 assert a.source == b.source
 
 
-def test_execute_solutions_is_deterministic(tmp_path):
-    from nnlib.course import execute_notebook
+def test_execute_solutions_is_deterministic_and_keeps_a_still_of_each_widget(tmp_path):
+    from nnlib.course import SNAPSHOT_KEY, WIDGET_NOTE, execute_notebook
 
     shutil.copy(ROOT / "tests" / "nbval_sanitize.cfg", tmp_path)  # any file: the folder must exist
     nb = nbformat.v4.new_notebook()
@@ -265,16 +312,42 @@ def test_execute_solutions_is_deterministic(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell(
         "import numpy as np\nimport matplotlib.pyplot as plt\nimport ipywidgets as w\n"
         "rng = np.random.default_rng(0)\nprint(f'{rng.normal():.4f}')\nplt.plot([1, 2])\nplt.show()\n"
-        "w.IntSlider()")]
+        "w.IntSlider()"),
+        # a widget that draws into an Output, as the lessons' widgets do
+        nbformat.v4.new_code_cell(
+            "from nnlib.widgets import show_figure\nout = w.Output()\nfig, ax = plt.subplots()\n"
+            "ax.plot([3, 1, 2])\nshow_figure(out, fig)\nw.VBox([w.IntSlider(), w.HBox([out])])")]
     path = tmp_path / "00_det.ipynb"
     nbformat.write(nb, path)
     execute_notebook(path)
     first = path.read_bytes()
     execute_notebook(path)
     assert path.read_bytes() == first
-    outputs = json.loads(first)["cells"][0]["outputs"]
-    assert [o["output_type"] for o in outputs] == ["stream", "display_data"]  # widget view dropped
+    saved = nbformat.reads(first.decode(), as_version=4)
+    outputs = saved.cells[0].outputs
+    assert [o["output_type"] for o in outputs] == ["stream", "display_data", "display_data"]
     assert "image/png" in outputs[1]["data"]
+    # a widget without a picture: its view (random model ids) becomes a one-line note
+    assert outputs[2]["data"] == {"text/plain": WIDGET_NOTE}
+    assert outputs[2]["metadata"] == {SNAPSHOT_KEY: True}
+    # a widget with a picture in its Output: a still of it, readable without a kernel
+    (still,) = saved.cells[1].outputs
+    assert still["metadata"] == {SNAPSHOT_KEY: True} and still["data"]["image/png"]
+    assert "widget-view" not in first.decode() and "widgets" not in saved.metadata
+
+
+def test_every_widget_cell_of_the_solutions_has_a_still():
+    """export-html, and a notebook opened without a kernel, show them (execute-solutions writes them)."""
+    from nnlib.course import SNAPSHOT_KEY
+
+    for path in SOLUTIONS:
+        for cell in cells(path):
+            code = "\n".join(ln for ln in cell.source.splitlines() if not ln.startswith(("from ", "import ")))
+            if cell.cell_type == "code" and re.search(r"\w+_(explorer|playground|stepper)\(", code):
+                stills = [o for o in cell.outputs if o.get("metadata", {}).get(SNAPSHOT_KEY)]
+                assert stills and all("image/png" in o.data for o in stills), (
+                    f"{path.name} cell {cell.id}: no still of the widget; "
+                    f"run `nnlib execute-solutions {path.name[:2]}`")
 
 
 @pytest.mark.parametrize("deep", [False, True], ids=["short temp path", "temp path too long for a socket"])
@@ -334,7 +407,9 @@ def test_requirements_install_nnlib_itself_and_nothing_from_elsewhere():
     assert "torch" not in " ".join(entries)
 
 
-@pytest.mark.parametrize("command", [["build-lessons"], ["execute-solutions"], ["export-html"]])
+@pytest.mark.parametrize("command", [["build-lessons"], ["execute-solutions"], ["export-html"],
+                                     ["export-student", "out"], ["export-nbgrader", "out"],
+                                     ["export-otter", "out"]])
 def test_commands_outside_the_checkout_say_so_in_one_line(command, tmp_path, monkeypatch, capsys):
     from nnlib.cli import main
 
