@@ -926,16 +926,17 @@ QUESTIONS = (
         choices=("a", "b", "c", "d"),
         answer="c",
         feedback={
-            "a": "Run A starts near ln 10 and memorises 20 of its examples like a healthy run. Look at its "
-            "test accuracy instead: it stays at chance although its training accuracy rises. A network can "
-            "memorise any labels; only examples it never saw can show that its labels make no sense.",
-            "b": "Run A's units are alive (its dead fractions stay low) and its loss falls; a learning rate "
-            "that kills ReLUs leaves the loss stuck and the units dead.",
-            "c": "Right: A memorises its training images (even 20 of them perfectly, like a healthy run) but "
-            "scores at chance on the test set: its inputs and labels were paired wrongly. Look at a batch "
-            "just before it enters the network, images beside their labels, to catch this.",
-            "d": "Training accuracy rises, but the test accuracy stays at chance (about 0.1 for ten "
-            "classes): something is wrong.",
+            "a": "Unscaled inputs show before the first step, as an initial loss far above ln 10; run A "
+            "starts at 2.71, in the range a fresh He-initialized net starts at. Its test accuracy is "
+            "the symptom: at chance, however its training goes.",
+            "b": "A learning rate that kills the ReLUs leaves the units dead and the net unable to overfit "
+            "even 20 examples; run A's units stay alive and it memorises its 20 examples perfectly.",
+            "c": "Right: run A starts normally and memorises 20 of its examples like a healthy run, but its "
+            "test accuracy stays at chance (0.10 for ten classes) or below. A network can memorise any labels; only "
+            "new images show that these labels do not belong to their images. Looking at a batch, images "
+            "beside their labels, catches it before any training.",
+            "d": "Its training accuracy rises, but its test accuracy stays at chance (about 0.1 for ten "
+            "classes): what it learned does not hold for new images. Something is wrong.",
         },
     ),
     Question(
@@ -945,14 +946,14 @@ QUESTIONS = (
         choices=("a", "b", "c", "d"),
         answer="b",
         feedback={
-            "a": "Run B starts near ln 10, so its inputs are scaled sensibly; mispaired labels would still "
-            "let it memorise 20 examples, which it cannot.",
-            "b": "Right: B starts fine, but after a few steps almost every hidden unit is dead "
-            "(dead_relu_fraction near 1) and the loss sticks at the entropy of the class frequencies. Its "
-            "learning rate threw the weights where Z <= 0 for every example. A smaller lr fixes it.",
-            "c": "Unscaled inputs show at the very start, as an initial loss far above ln 10; B's starts "
-            "near ln 10.",
-            "d": "B's loss stops falling well above 0 and it cannot even memorise 20 examples: it is broken.",
+            "a": "Mispaired labels would still let the net memorise 20 examples (section 5 showed it does, "
+            "shuffled labels or not); run B cannot, and its units are dead.",
+            "b": "Right: run B starts normally (initial loss 2.43), but it cannot even memorise 20 examples, "
+            "and after training every unit of its hidden layer is dead. Its learning rate threw the weights "
+            "where Z <= 0 for every example; a smaller one fixes it.",
+            "c": "Unscaled inputs show before the first step, as an initial loss far above ln 10; run B's is "
+            "2.43.",
+            "d": "Run B cannot memorise 20 examples and its test accuracy is at chance: it is broken.",
         },
     ),
     Question(
