@@ -98,6 +98,7 @@ def draw_backward_pass(ax=None, n_layers=3):
     ax.set_xlim(-0.3, loss_x + 0.6)
     ax.set_ylim(-2.0, 1.45)
     ax.set_axis_off()
+    ax.set_title(f"the forward and the backward pass of a {n_layers}-layer MLP", fontsize=10)
     return ax
 
 
