@@ -182,12 +182,23 @@ def test_the_store_is_ignored_by_git():
     assert result.returncode == 0, f"{STORE_FOLDER}/ must be in .gitignore"
 
 
-def test_no_store_is_committed_or_exported():
+def test_no_store_is_committed_or_exported(tmp_path):
+    import shutil
+
+    from nnlib.export import export_html
+
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert STORE_FOLDER not in tracked
-    # the exports read solutions/ and the generated notebooks, never a folder of lessons/
-    export_source = (ROOT / "nnlib" / "export.py").read_text()
-    assert "iterdir" not in export_source and "copytree" not in export_source
+    assert STORE_FOLDER.startswith(".")  # a hidden folder: copies of lessons/*.ipynb leave it behind
+    # A course with a learner's store beside its lessons: the site shows nothing of it.
+    course = tmp_path / "course"
+    (course / "solutions").mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / "01_single_neuron.ipynb", course / "solutions")
+    (course / "lessons" / STORE_FOLDER).mkdir(parents=True)
+    (course / "lessons" / STORE_FOLDER / "relu.py").write_text("# a learner's secret_marker_1234\n")
+    site = tmp_path / "site"
+    export_html(course, site)
+    assert all("secret_marker_1234" not in page.read_text() for page in site.rglob("*") if page.is_file())
 
 
 # --------------------------------------------------------------------------- #
@@ -200,7 +211,8 @@ def _helper_scale(value):
 
 
 def sgd_step_with_a_helper(params, grads, lr):
-    return [Dense(p.W - _helper_scale(lr) * g.W, p.b - _helper_scale(lr) * g.b) for p, g in zip(params, grads)]
+    step = _helper_scale(lr)
+    return [Dense(p.W - step * g.W, p.b - step * g.b) for p, g in zip(params, grads, strict=True)]
 
 
 def test_a_passing_function_is_saved_with_its_helpers_and_a_header(tmp_path):
@@ -315,7 +327,8 @@ def test_a_saved_function_is_checked_again_and_replaced_if_it_fails(tmp_path, ca
 def test_outside_lessons_the_line_says_there_is_no_store(capsys):
     your_code("mlp_backward")
     assert capsys.readouterr().out == (
-        "nnlib's reference: mlp_backward (your functions of earlier lessons are carried over only in lessons/).\n")
+        "nnlib's reference: mlp_backward (your functions of earlier lessons are carried over only in "
+        "lessons/).\n")
 
 
 def test_bad_calls_get_clear_errors():
@@ -381,7 +394,8 @@ def test_a_learner_who_wrote_nothing_never_reads_that_their_train_trained(tmp_pa
     my_train = your_code("train", here=here, store=tmp_path, quiet=True)
     X_train, _, y_train, _ = _digits()
     rng = np.random.default_rng(1)
-    my_train(init_mlp([64, 16, 10], rng), X_train[:64], y_train[:64], epochs=1, lr=0.5, batch_size=32, rng=rng)
+    my_train(init_mlp([64, 16, 10], rng), X_train[:64], y_train[:64], epochs=1, lr=0.5, batch_size=32,
+             rng=rng)
     line = what_ran(my_train, label="The capstone's training")
     assert line == "The capstone's training ran on nnlib's reference train: none of your functions was used."
     assert "your train" not in line
@@ -394,8 +408,8 @@ def test_the_reference_runs_on_the_parts_that_are_yours(tmp_path, capsys):
     my_train = your_code("train", store=tmp_path)
     out = capsys.readouterr().out
     assert out == ("Yours, checked again: sgd_step (saved in lesson 07), mlp_backward (saved in lesson 09). "
-                   "nnlib's reference: train, iterate_minibatches, loss_and_gradients, mlp_forward, accuracy, "
-                   "activation_backward and dense_backward (check() has not saved yours yet).\n")
+                   "nnlib's reference: train, iterate_minibatches, loss_and_gradients, mlp_forward, "
+                   "accuracy, activation_backward and dense_backward (check() has not saved yours yet).\n")
     X_train, _, y_train, _ = _digits()
     start = init_mlp([64, 16, 10], np.random.default_rng(3))
     mine, history = my_train(start, X_train[:200], y_train[:200], epochs=2, lr=0.5, batch_size=32,
