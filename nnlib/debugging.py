@@ -16,8 +16,8 @@ import numpy as np
 
 from nnlib._validate import as_labels
 from nnlib.data import load_digits
-from nnlib.mlp import Dense, dead_relu_fraction, gradient_norms, init_mlp, loss_and_gradients, mlp_forward
-from nnlib.optim import sgd_step
+from nnlib.losses import _loss_and_gradient
+from nnlib.mlp import Dense, _mlp_backward, _mlp_forward, dead_relu_fraction, gradient_norms, init_mlp
 from nnlib.training import accuracy
 
 #: The deep net of the overfitting check: 64 inputs, four hidden ReLU layers of 32, 10 logits: 5 layers.
@@ -76,17 +76,18 @@ def tiny_overfit(lr, weight_std, *, seed=0, steps=TINY_STEPS, n=20) -> OverfitRe
     params = init_mlp(TINY_SIZES, np.random.default_rng(seed), init="normal", weight_std=weight_std)
     losses, first_norm = [], None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a diverging run is data here
-        for _ in range(steps):
-            loss, grads = loss_and_gradients(params, X, y)
+        for _ in range(steps + 1):
+            # loss_and_gradients and sgd_step, without their argument checks: they cost more than
+            # the arithmetic for a net this small, and this runs in lesson 11 and in its check
+            logits, caches = _mlp_forward(X, params, "relu", "identity")
+            loss, dout = _loss_and_gradient("softmax_cross_entropy", logits, y)
+            losses.append(float(loss))
+            if len(losses) > steps or not math.isfinite(loss):
+                break
+            grads = _mlp_backward(dout, caches, params, "relu", "identity")
             if first_norm is None:
                 first_norm = float(gradient_norms(grads)[0])
-            losses.append(float(loss))
-            if not math.isfinite(loss):
-                break
-            params = sgd_step(params, grads, lr)
-        logits, caches = mlp_forward(X, params)
-        if math.isfinite(losses[-1]):
-            losses.append(float(loss_and_gradients(params, X, y)[0]))
+            params = [Dense(p.W - lr * g.W, p.b - lr * g.b) for p, g in zip(params, grads, strict=True)]
         finite = bool(np.all(np.isfinite(logits)))
     return OverfitReport(losses, accuracy(logits, y) if finite else 0.0,
                          float(dead_relu_fraction(caches).max()), first_norm)
