@@ -45,6 +45,23 @@ def as_the_sandbox_sees_it(exercise_id: str, fn):
     return namespace[exercise_id]
 
 
+def assert_reference_passes(exercise_id: str, seeds=(1, 2, 3)) -> None:
+    """The reference passes check() with its one line, and the grader's cases for other seeds."""
+    from nnlib.check import run_checks
+
+    ex = get_exercise(exercise_id)
+    passed, out = check_output(exercise_id, ex.reference)
+    assert passed and out == f"{exercise_id}: all {len(ex.cases())} checks passed\n", out
+    for seed in seeds:
+        assert run_checks(ex, ex.reference, ex.cases(seed=seed, hidden=True))
+
+
+def assert_full_bank(exercise_id: str) -> None:
+    """At least 8 known mistakes and 5 correct variants, as the team's guide asks."""
+    ex = get_exercise(exercise_id)
+    assert len(ex.mistakes) >= 8 and len(ex.variants) >= 5, (len(ex.mistakes), len(ex.variants))
+
+
 def bank_params(lesson: str):
     """pytest parameters (exercise id, kind, entry) for every mistake and variant of a lesson."""
     import pytest

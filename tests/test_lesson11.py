@@ -8,10 +8,19 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from lesson_checks import bank_params, check_output, figures_of, judge_bank_entry, rebinding_cells, unlabelled
+from lesson_checks import (
+    assert_full_bank,
+    assert_reference_passes,
+    bank_params,
+    check_output,
+    figures_of,
+    judge_bank_entry,
+    rebinding_cells,
+    unlabelled,
+)
 
 from nnlib.activations import softmax
-from nnlib.check import check_answer, run_checks
+from nnlib.check import check_answer
 from nnlib.data import load_digits
 from nnlib.debugging import TINY_STEPS, label_entropy, planted_bug_runs, tiny_overfit
 from nnlib.exercises import get_exercise, get_question, lesson11
@@ -33,17 +42,12 @@ EXERCISES = ("init_mlp", "gradient_norms", "dead_relu_fraction", "overfit_settin
 
 @pytest.mark.parametrize("exercise_id", EXERCISES)
 def test_the_reference_passes_the_check_and_the_graders_cases(exercise_id):
-    ex = get_exercise(exercise_id)
-    passed, out = check_output(exercise_id, ex.reference)
-    assert passed and out == f"{exercise_id}: all {len(ex.cases())} checks passed\n"
-    for seed in (1, 2):
-        assert run_checks(ex, ex.reference, ex.cases(seed=seed, hidden=True))
+    assert_reference_passes(exercise_id, seeds=(1, 2))
 
 
 @pytest.mark.parametrize("exercise_id", EXERCISES)
 def test_each_exercise_has_a_full_bank(exercise_id):
-    ex = get_exercise(exercise_id)
-    assert len(ex.mistakes) >= 8 and len(ex.variants) >= 5
+    assert_full_bank(exercise_id)
 
 
 @pytest.mark.parametrize(("exercise_id", "kind", "entry"), bank_params("11"))

@@ -932,9 +932,9 @@ QUESTIONS = (
             "b": "A learning rate that kills the ReLUs leaves the units dead and the net unable to overfit "
             "even 20 examples; run A's units stay alive and it memorises its 20 examples perfectly.",
             "c": "Right: run A starts normally and memorises 20 of its examples like a healthy run, but its "
-            "test accuracy stays at chance (0.10 for ten classes) or below. A network can memorise any labels; only "
-            "new images show that these labels do not belong to their images. Looking at a batch, images "
-            "beside their labels, catches it before any training.",
+            "test accuracy stays at chance (0.10 for ten classes) or below. A network can memorise any "
+            "labels; only new images show that these labels do not belong to their images. Looking at a "
+            "batch, images beside their labels, catches it before any training.",
             "d": "Its training accuracy rises, but its test accuracy stays at chance (about 0.1 for ten "
             "classes): what it learned does not hold for new images. Something is wrong.",
         },
