@@ -250,6 +250,7 @@ class Entry:
     table_deps: list = field(default_factory=list)
     calls: int = 0
     fn: object = None
+    fingerprint: str = ""  #: what it was built from (this notebook's source, the saved file, or nothing)
 
     def reachable(self, tables: bool = True) -> list[Entry]:
         """This entry and every entry it calls, directly or not, each once, this one first."""
@@ -343,6 +344,27 @@ class _Stack:
         self.tables: dict[str, dict] = {}
         self.notes: dict[str, str] = {}  # exercise id -> why yours is not used (the first reason found)
         self.resolving: list[str] = []
+        # Entries that earlier your_code calls returned into this notebook, and all they call: one of
+        # them is reused, without a new check, when everything it was built from is unchanged.
+        self.earlier: list[Entry] = []
+        for value in here.values():
+            if entry_of(value) is not None:
+                self.earlier += [e for e in entry_of(value).reachable() if e not in self.earlier]
+
+    def fingerprint(self, exercise_id: str) -> str:
+        """What this stack would build the exercise from: this notebook's source, the saved file, or none."""
+        given = self.here.get(exercise_id)
+        if isinstance(given, types.FunctionType) and not _is_nnlib(given):
+            return "here:" + (capture(given) or f"<no source: {id(given)}>")
+        found = saved(exercise_id, self.folder) if self.folder is not None else None
+        return "store:" + found[2] if found is not None else "none"
+
+    def unchanged(self, entry: Entry) -> Entry | None:
+        """``entry`` if it and everything it calls would be built from the same things now."""
+        for reached in entry.reachable():
+            if reached.fingerprint != self.fingerprint(reached.exercise_id):
+                return None
+        return entry
 
     def binding(self, name: str, entry: Entry):
         """What the global ``name`` means for a function of this stack (None: leave it undefined)."""
@@ -381,13 +403,18 @@ class _Stack:
         elif exercise_id in self.resolving:  # a cycle: its inner use gets the reference
             return self.reference(exercise_id, "it calls itself through other functions")
         else:
-            self.resolving.append(exercise_id)
-            try:
-                entry = self.from_here(exercise_id, given) or self.from_store(exercise_id)
-                if entry is None:
-                    entry = self.reference(exercise_id, self.notes.get(exercise_id, self.missing()))
-            finally:
-                self.resolving.pop()
+            fingerprint = self.fingerprint(exercise_id)
+            entry = next((e for e in self.earlier if e.exercise_id == exercise_id
+                          and e.fingerprint == fingerprint and self.unchanged(e)), None)
+            if entry is None:
+                self.resolving.append(exercise_id)
+                try:
+                    entry = self.from_here(exercise_id, given) or self.from_store(exercise_id)
+                    if entry is None:
+                        entry = self.reference(exercise_id, self.notes.get(exercise_id, self.missing()))
+                finally:
+                    self.resolving.pop()
+                entry.fingerprint = fingerprint
         self.entries[exercise_id] = entry
         return entry
 

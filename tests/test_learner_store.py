@@ -406,6 +406,44 @@ def test_the_reference_runs_on_the_parts_that_are_yours(tmp_path, capsys):
     assert "nnlib's reference train" in line
 
 
+def iterate_by_permutation(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]
+
+
+def iterate_by_choice(X, y, batch_size, rng):
+    order = rng.choice(len(X), size=len(X), replace=False)
+    for start in range(0, len(X), batch_size):
+        yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]
+
+
+def test_an_unchanged_earlier_result_is_reused_and_a_changed_one_rebuilt(tmp_path, monkeypatch):
+    """Another your_code call in the same notebook reuses what an earlier one built from the same
+    sources (no new check), and rebuilds what changed since, down to a dependency."""
+    check_module = sys.modules["nnlib.check"]
+
+    _save_all(tmp_path, ["sgd_step"])
+    here = {"iterate_minibatches": iterate_by_permutation}
+    first = your_code("train", here=here, store=tmp_path, quiet=True)
+    origins = {e.exercise_id: e.origin for e in entry_of(first).reachable()}
+    assert origins["iterate_minibatches"] == "this notebook"
+    here["my_train"] = first
+    checked = []
+    real_check = check_module.check
+
+    def counting_check(exercise_id, fn, **kwargs):
+        checked.append(exercise_id)
+        return real_check(exercise_id, fn, **kwargs)
+
+    monkeypatch.setattr(check_module, "check", counting_check)
+    again = your_code("train", here=here, store=tmp_path, quiet=True)
+    assert entry_of(again) is entry_of(first) and checked == []
+    here["iterate_minibatches"] = iterate_by_choice  # the learner rewrote a dependency
+    changed = your_code("train", here=here, store=tmp_path, quiet=True)
+    assert entry_of(changed) is not entry_of(first) and "iterate_minibatches" in checked
+
+
 def test_an_earlier_your_code_result_in_here_is_reused_without_a_new_check(tmp_path):
     _save_all(tmp_path, ["sgd_step"])
     first = your_code("sgd_step", store=tmp_path, quiet=True)
