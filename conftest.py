@@ -15,6 +15,8 @@ def pytest_configure(config):
     from nnlib.course import KERNEL_ENV
 
     os.environ.update(KERNEL_ENV)  # kernels started by nbval and the course tests inherit it
+    # No test, and no kernel a test starts, reads or writes a learner store (nnlib/learner_store.py)
+    os.environ["NNLIB_STORE"] = "off"
     if not config.pluginmanager.hasplugin("nbval"):
         return
     option = config.option

@@ -74,10 +74,10 @@ LESSONS: tuple[Lesson, ...] = (
            ("mlp_backward", "loss_and_gradients")),
     Lesson("10", "Training a network", 60,
            "mini-batches, the training loop, accuracy, train vs test; digits at 97 % or more",
-           ("iterate_minibatches", "accuracy", "train")),
+           ("iterate_minibatches", "accuracy", "train", "early_stopping")),
     Lesson("11", "Training health", 45,
            "initialization, vanishing gradients, dead ReLUs, overfitting a tiny set to debug",
-           ("init_mlp", "gradient_norms", "dead_relu_fraction")),
+           ("init_mlp", "gradient_norms", "dead_relu_fraction", "overfit_settings")),
 )
 
 #: The parts of the course, in order: (name, lesson numbers).

@@ -41,13 +41,16 @@ def init_mlp(sizes, rng, init="he", weight_std=None):
 
     Weights are drawn from :math:`\mathcal N(0, \sigma^2)` with
 
-    ========  ===============================================  ======================
-    init      :math:`\sigma`                                    keeps stable
-    ========  ===============================================  ======================
-    he        :math:`\sqrt{2 / D_{in}}`                          ReLU activations
-    xavier    :math:`\sqrt{2 / (D_{in} + D_{out})}`              tanh/sigmoid
+    ========  ===============================================  ==================================
+    init      :math:`\sigma`                                    made for
+    ========  ===============================================  ==================================
+    he        :math:`\sqrt{2 / D_{in}}`                          ReLU (it zeroes half of its inputs)
+    xavier    :math:`\sqrt{2 / (D_{in} + D_{out})}`              tanh (zero-centred, f'(0) = 1)
     normal    ``weight_std`` (default 0.01)                     nothing: for comparison
-    ========  ===============================================  ======================
+    ========  ===============================================  ==================================
+
+    Xavier (Glorot) assumes an activation that is zero-centred with slope 1 at 0: tanh. The
+    sigmoid is neither (mean 1/2, slope 1/4), and its gradients still vanish with Xavier.
 
     Biases start at zero.
 

@@ -30,7 +30,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullFormatter
 
 __all__ = [
     "CLASS_COLORS",
@@ -242,6 +242,7 @@ def plot_history(
     history: Mapping[str, Sequence[float]],
     ax: Axes | None = None,
     log_loss: bool = False,
+    title: str | None = None,
 ) -> Figure:
     """Plot training curves: loss on the left axis, accuracies on the right.
 
@@ -262,6 +263,8 @@ def plot_history(
     log_loss : bool, default False
         Use a log scale for the loss axis, which shows slow late progress
         better. Every finite loss must then be > 0.
+    title : str, optional
+        A title above the legend.
 
     Returns
     -------
@@ -351,7 +354,9 @@ def plot_history(
             label=key,
         )
     if accuracy_keys:
-        acc_ax.set_ylim(0.0, 1.0)
+        # A little room above 1: an accuracy of 1.0 would otherwise hide under the top spine.
+        acc_ax.set_ylim(0.0, 1.05)
+        acc_ax.set_yticks(np.linspace(0.0, 1.0, 6))
         acc_ax.set_ylabel("accuracy")
 
     # One legend for both axes, above the plot where it can never hide a curve.
@@ -368,6 +373,8 @@ def plot_history(
         fontsize="x-small",
         frameon=False,
     )
+    if title is not None:
+        loss_ax.set_title(title, fontsize=10, pad=18)  # above the legend
     return loss_ax.figure
 
 
@@ -555,6 +562,14 @@ def plot_gradient_norms(
     ax.set_ylabel("gradient norm")
     if log:
         ax.set_yscale("log")
+        # Start the axis a clear step below the shortest bar: with an automatic bottom just under
+        # it, a bar of 0.095 on an axis from 0.09 looks like no gradient at all.
+        smallest = min(float(values[values > 0].min()) for values in bars.values() if np.any(values > 0))
+        bottom = 10.0 ** np.floor(np.log10(smallest))
+        if smallest < 2 * bottom:
+            bottom /= 10
+        ax.set_ylim(bottom, ax.get_ylim()[1])
+        ax.yaxis.set_minor_formatter(NullFormatter())  # decades only: minor labels crowd a short axis
     if isinstance(norms, Mapping):
         # Raise the top of the y-axis by a quarter of its range (in decades on a
         # log axis) so that a one-row legend fits above the tallest bar.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlib._validate import as_float_array, as_labels, require_int, require_ndim, require_positive
+from nnlib.losses import softmax_cross_entropy
 from nnlib.mlp import loss_and_gradients, mlp_forward
 from nnlib.optim import sgd_step
 
@@ -111,3 +112,43 @@ def train(params, X, y, *, epochs, lr, batch_size, rng, hidden="relu", callback=
         if callback is not None:
             callback(epoch, params, history)
     return params, history
+
+
+def early_stopping(params, X, y, X_val, y_val, *, epochs, lr, batch_size, rng, hidden="relu"):
+    r"""Train with :func:`train` and keep the parameters of the epoch with the lowest validation loss.
+
+    After each epoch the callback measures the softmax cross-entropy and the accuracy on the
+    validation set ``(X_val, y_val)``, held out of the training data; the parameters of the
+    epoch whose validation loss is the lowest (the first such epoch on a tie) are kept. This
+    is *early stopping*: the network of that epoch is the one that generalizes best, as far
+    as the validation set can tell.
+
+    Parameters
+    ----------
+    params, X, y, epochs, lr, batch_size, rng, hidden : as for :func:`train`
+    X_val : (M, D) validation inputs;  y_val : (M,) their integer labels
+
+    Returns
+    -------
+    best_params : list of Dense, the parameters after epoch ``best_epoch``
+    report : dict with "best_epoch" (int, counted from 1), "val_loss" and "val_accuracy"
+        (lists, one entry per epoch) and "gap", the generalization gap at the best epoch:
+        training accuracy minus validation accuracy, :math:`a_{train} - a_{val}`
+    """
+    X_val = as_float_array("early_stopping", "X_val", X_val)
+    require_ndim("early_stopping", "X_val", X_val, 2, "(M, D)")
+    report = {"best_epoch": 0, "val_loss": [], "val_accuracy": []}
+    best = {"params": params}
+
+    def watch(epoch, current, history):
+        logits, _ = mlp_forward(X_val, current, hidden)
+        report["val_loss"].append(softmax_cross_entropy(logits, y_val))
+        report["val_accuracy"].append(accuracy(logits, y_val))
+        if report["val_loss"][-1] < min(report["val_loss"][:-1], default=np.inf):
+            best["params"], report["best_epoch"] = current, epoch
+
+    _, history = train(params, X, y, epochs=epochs, lr=lr, batch_size=batch_size, rng=rng, hidden=hidden,
+                       callback=watch)
+    at = report["best_epoch"] - 1
+    report["gap"] = history["accuracy"][at] - report["val_accuracy"][at]
+    return best["params"], report

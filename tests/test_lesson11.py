@@ -1,16 +1,32 @@
-"""Lesson 11: init_mlp's statistics verifier, gradient_norms, dead_relu_fraction, the gradient-flow widget."""
+"""Lesson 11: init_mlp, gradient_norms, dead_relu_fraction and overfit_settings are judged truly
+(banks of known mistakes and correct variants, through check() and as the grader's sandbox rebuilds
+them), the debugging rules the lesson teaches hold with the numbers it prints, the planted bugs show
+the symptoms the questions rely on, and the gradient-flow figures and widget work."""
 
-import itertools
 
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from lesson_checks import (
+    assert_full_bank,
+    assert_reference_passes,
+    bank_params,
+    check_output,
+    figures_of,
+    judge_bank_entry,
+    rebinding_cells,
+    unlabelled,
+)
 
-from nnlib.check import check, check_answer
-from nnlib.exercises import get_exercise, get_question
-from nnlib.layers import DenseCache
-from nnlib.mlp import Dense, dead_relu_fraction, gradient_norms, init_mlp, mlp_forward
+from nnlib.activations import softmax
+from nnlib.check import check_answer
+from nnlib.data import load_digits
+from nnlib.debugging import TINY_STEPS, label_entropy, planted_bug_runs, tiny_overfit
+from nnlib.exercises import get_exercise, get_question, lesson11
+from nnlib.mlp import Dense, dead_relu_fraction, init_mlp, loss_and_gradients, mlp_forward
+from nnlib.optim import sgd_step
+from nnlib.training import train
 from nnlib.widgets import gradient_flow
 from nnlib.widgets.gradient_flow import (
     activation_stds,
@@ -21,216 +37,236 @@ from nnlib.widgets.gradient_flow import (
     layer_statistics,
 )
 
-# --------------------------------------------------------------------------- #
-# init_mlp
-# --------------------------------------------------------------------------- #
+EXERCISES = ("init_mlp", "gradient_norms", "dead_relu_fraction", "overfit_settings")
 
 
-def test_init_mlp_reference_passes(capsys):
-    assert check("init_mlp", init_mlp)
-    assert "init_mlp: all 8 checks passed" in capsys.readouterr().out
+@pytest.mark.parametrize("exercise_id", EXERCISES)
+def test_the_reference_passes_the_check_and_the_graders_cases(exercise_id):
+    assert_reference_passes(exercise_id, seeds=(1, 2))
 
 
-def _learner_init(bug=""):
-    def init(sizes, rng, init="he", weight_std=None):
-        params = []
-        for d_in, d_out in itertools.pairwise(sizes):
-            if init == "he":
-                std = np.sqrt(2 / (d_out if bug == "fan_out" else d_in))
-            elif init == "xavier":
-                std = np.sqrt((6 if bug == "uniform limit" else 2) / (d_in + d_out))
-            else:
-                std = 0.01 if weight_std is None or bug == "ignores weight_std" else weight_std
-            if bug == "variance":
-                std = std**2
-            shape = (d_out, d_in) if bug == "transposed" else (d_in, d_out)
-            if bug == "uniform":
-                W = rng.uniform(-np.sqrt(3) * std, np.sqrt(3) * std, size=shape)
-            elif bug == "rand":
-                W = rng.random(shape) * std
-            elif bug == "float32":
-                W = rng.normal(0.0, std, size=shape).astype(np.float32)
-            else:
-                W = rng.normal(0.0, std, size=shape)
-            b = rng.normal(size=d_out) if bug == "random bias" else np.zeros(d_out)
-            params.append((W, b) if bug == "plain tuple" else Dense(W, b))
-        if bug == "one layer short":
-            params = params[:-1]
-        return params
-
-    return init
+@pytest.mark.parametrize("exercise_id", EXERCISES)
+def test_each_exercise_has_a_full_bank(exercise_id):
+    assert_full_bank(exercise_id)
 
 
-def test_the_correct_learner_version_passes():
-    assert check("init_mlp", _learner_init(), quiet=True)
+@pytest.mark.parametrize(("exercise_id", "kind", "entry"), bank_params("11"))
+def test_bank_entry(exercise_id, kind, entry):
+    judge_bank_entry(exercise_id, kind, entry)
 
 
-@pytest.mark.parametrize(
-    ("bug", "fragment"),
-    [
-        ("fan_out", "He with the wrong fan: you used fan_out = D_out = 100; He uses fan_in = D_in = 400"),
-        ("transposed", "W has shape (100, 400) = (D_out, D_in), transposed"),
-        ("variance", "you used the variance 2 / D_in as the standard deviation"),
-        ("uniform limit", "is the *limit* a of the uniform Xavier variant"),
-        ("uniform", "do not look normally distributed (kurtosis 1.8"),
-        ("rand", "should be centred on 0"),
-        ("random bias", "b must start at zero"),
-        ("plain tuple", "not a plain tuple or list"),
-        ("float32", "W must be float64; got dtype float32"),
-        ("ignores weight_std", "the weight_std=0.05 you were given was ignored"),
-        ("one layer short", "expected a list of 1 Dense(W, b)"),
-    ],
-)
-def test_init_mlp_bugs_are_named(bug, fragment, capsys):
-    result = check("init_mlp", _learner_init(bug))
-    out = capsys.readouterr().out
-    assert not result
-    assert fragment in out, out
+# -- init_mlp draws from the rng it is given -------------------------------------------------------
 
 
-def test_init_mlp_unknown_std_is_reported_with_its_ratio(capsys):
-    def triple(sizes, rng, init="he", weight_std=None):
-        return [Dense(3 * p.W, p.b) for p in init_mlp(sizes, rng, init, weight_std)]
+@pytest.mark.parametrize(("name", "fragment"), [
+    ("_bug_global_numpy_random", "the same seed gave other weights"),
+    ("_bug_own_fixed_seed", "another seed gave the same weights"),
+    ("_bug_copy_of_the_generator", "never drew from the rng it was given"),
+])
+def test_init_mlp_that_does_not_draw_from_rng_fails(name, fragment):
+    passed, out = check_output("init_mlp", getattr(lesson11, name))
+    assert not passed and fragment in out, out
 
-    assert not check("init_mlp", triple)
-    assert "3 times the expected sqrt(2 / D_in)" in capsys.readouterr().out
 
-
-def test_init_mlp_constant_weights(capsys):
-    def constant(sizes, rng, init="he", weight_std=None):
-        return [Dense(np.full((a, b), 0.05), np.zeros(b)) for a, b in itertools.pairwise(sizes)]
-
-    assert not check("init_mlp", constant)
-    assert "every weight is 0.05; draw them at random" in capsys.readouterr().out
+def test_init_mlp_from_a_child_generator_passes():
+    passed, out = check_output("init_mlp", lesson11._ok_child_generator)
+    assert passed, out
 
 
 def test_init_mlp_large_cases_separate_the_fans():
-    # The std test only catches the wrong fan if the checked layers are large and not square.
     for case in get_exercise("init_mlp").cases()[:2]:
         d_in, d_out = case.args[0][:2]
         assert d_in * d_out >= 10_000 and d_in != d_out
 
 
-# --------------------------------------------------------------------------- #
-# gradient_norms
-# --------------------------------------------------------------------------- #
+def test_init_mlp_unknown_std_is_reported_with_its_ratio():
+    def triple(sizes, rng, init="he", weight_std=None):
+        return [Dense(3 * p.W, p.b) for p in init_mlp(sizes, rng, init, weight_std)]
+
+    passed, out = check_output("init_mlp", triple)
+    assert not passed and "3 times the expected sqrt(2 / D_in)" in out
 
 
-def test_gradient_norms_reference_passes(capsys):
-    assert check("gradient_norms", gradient_norms)
-    assert "gradient_norms: all 7 checks passed" in capsys.readouterr().out
+# -- the debugging rules of section 5, with the lesson's numbers -----------------------------------
 
 
-def _not_implemented_norms(grads):
-    raise NotImplementedError("Exercise gradient_norms: ...")
+def _digits():
+    X, y = load_digits()
+    return X / 16.0, y
 
 
-@pytest.mark.parametrize(
-    ("wrong", "fragment"),
-    [
-        (lambda grads: np.array([np.sqrt(np.sum(g.W**2) + np.sum(g.b**2)) for g in grads]),
-         "the norm includes db"),
-        (lambda grads: np.array([np.sum(g.W**2) for g in grads]), "this is the squared norm"),
-        (lambda grads: np.array([np.linalg.norm(g.W, 2) for g in grads]), "largest singular value"),
-        (lambda grads: np.array([np.sqrt(np.mean(g.W**2)) for g in grads]), "root *mean* square"),
-        (lambda grads: np.array([np.abs(g.W).max() for g in grads]), "this is the largest |entry|"),
-        (lambda grads: [np.linalg.norm(g.W) for g in grads], "return one ndarray with one number per layer"),
-        (lambda grads: np.array([np.linalg.norm(g.W) for g in grads])[::-1],
-         "the norms are in reverse order"),
-        (_not_implemented_norms, "gradient_norms: not implemented yet"),
-    ],
-)
-def test_gradient_norms_bugs_are_named(wrong, fragment, capsys):
-    result = check("gradient_norms", wrong)
-    out = capsys.readouterr().out
-    assert not result
-    assert fragment in out, out
+def test_overfitting_20_examples_does_not_catch_mispaired_labels():
+    X, y = _digits()
+    start = init_mlp([64, 32, 10], np.random.default_rng(0))
+    results = {}
+    for name, labels in (("right", y[:20]), ("shuffled", np.random.default_rng(100).permutation(y[:20]))):
+        _, history = train(start, X[:20], labels, epochs=100, lr=1.0, batch_size=20,
+                           rng=np.random.default_rng(0))
+        results[name] = (round(history["loss"][-1], 4), history["accuracy"][-1])
+    assert results == {"right": (0.0061, 1.0), "shuffled": (0.0111, 1.0)}
 
 
-def test_np_linalg_norm_with_its_default_is_accepted():
-    assert check("gradient_norms", lambda grads: np.array([np.linalg.norm(g.W) for g in grads]), quiet=True)
+def test_a_label_independent_start_is_not_below_ln_c_even_with_the_label_in_the_inputs():
+    X, y = _digits()
+    with_labels = np.hstack([X, np.eye(10)[y]])
+    losses = [loss_and_gradients(init_mlp([74, 32, 10], np.random.default_rng(s)), with_labels, y)[0]
+              for s in range(10)]
+    assert min(losses) > np.log(10) and (round(min(losses), 2), round(max(losses), 2)) == (2.37, 2.72)
 
 
-# --------------------------------------------------------------------------- #
-# dead_relu_fraction
-# --------------------------------------------------------------------------- #
+def test_jensens_bound_holds_for_any_prediction_on_balanced_classes():
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        p = softmax(rng.normal(size=10) * rng.uniform(0, 5))
+        assert -np.mean(np.log(p)) >= np.log(10) - 1e-12  # the mean over the C classes of -ln p_c
 
 
-def test_dead_relu_fraction_reference_passes(capsys):
-    assert check("dead_relu_fraction", dead_relu_fraction)
-    assert "dead_relu_fraction: all 5 checks passed" in capsys.readouterr().out
+def test_the_initial_losses_the_lesson_prints():
+    X, y = _digits()
+    net = init_mlp([64, 32, 10], np.random.default_rng(0))
+    assert round(loss_and_gradients(net, X, y)[0], 4) == 2.3173
+    assert round(loss_and_gradients(net, X * 16, y)[0], 4) == 9.4994
+    quiet = [*net[:-1], Dense(net[-1].W * 0.01, net[-1].b)]  # the last layer started near zero
+    assert round(loss_and_gradients(quiet, X * 16, y)[0], 4) == 2.2938
+    probabilities = softmax(mlp_forward(X, net)[0])
+    per_entry = np.mean(-np.eye(10)[y] * np.log(probabilities))  # the buggy loss: ln-loss / C
+    assert per_entry == pytest.approx(loss_and_gradients(net, X, y)[0] / 10)
 
 
-@pytest.mark.parametrize(
-    ("wrong", "fragment"),
-    [
-        (lambda caches: np.array([np.mean(np.all(c.Z <= 0, axis=0)) for c in caches]),
-         "the output layer was counted"),
-        (lambda caches: np.array([np.mean(np.all(c.Z < 0, axis=0)) for c in caches[:-1]]),
-         "a unit with Z exactly 0 is dead too"),
-        (lambda caches: np.array([np.mean(np.any(c.Z <= 0, axis=0)) for c in caches[:-1]]),
-         "a unit is dead only if Z <= 0 for *every* example"),
-        (lambda caches: np.array([np.mean(np.all(c.Z <= 0, axis=1)) for c in caches[:-1]]),
-         "use axis=0"),
-        (lambda caches: np.array([np.mean(c.Z <= 0) for c in caches[:-1]]),
-         "this is the fraction of zero outputs"),
-        (lambda caches: np.array([np.sum(np.all(c.Z <= 0, axis=0)) for c in caches[:-1]]),
-         "these are counts of dead units"),
-        (lambda caches: [np.mean(np.all(c.Z <= 0, axis=0)) for c in caches[:-1]],
-         "return one ndarray with one number per layer"),
-        (lambda caches: np.array([np.mean(np.all(c.Z <= 0, axis=0)) for c in caches[1:]]),
-         "the first hidden layer was skipped"),
-    ],
-)
-def test_dead_relu_fraction_bugs_are_named(wrong, fragment, capsys):
-    result = check("dead_relu_fraction", wrong)
-    out = capsys.readouterr().out
-    assert not result
-    assert fragment in out, out
+def test_he_init_does_not_start_at_ln_c():
+    """'the spiral net of lesson 09 started at 1.2416 against ln 3'; He's deep nets start above ln 10."""
+    from nnlib.data import make_spiral
+
+    X, y = make_spiral(100, 3, rng=np.random.default_rng(1))
+    assert round(loss_and_gradients(init_mlp([2, 32, 32, 3], np.random.default_rng(2)), X, y)[0], 4) == 1.2416
 
 
-def test_dead_units_measured_on_the_next_layers_input_are_accepted():
-    # relu(Z) <= 0 exactly when Z <= 0, and caches[i + 1].X = relu(caches[i].Z): also right.
-    def via_next_input(caches):
-        return np.array([np.mean(np.all(caches[i + 1].X <= 0, axis=0)) for i in range(len(caches) - 1)])
-
-    assert check("dead_relu_fraction", via_next_input, quiet=True)
-
-
-def test_dead_relu_cases_contain_dead_and_living_units():
-    cases = get_exercise("dead_relu_fraction").cases()
-    fractions = np.concatenate([dead_relu_fraction(c.args[0]) for c in cases])
-    assert (fractions == 0).any() and (fractions == 1).any() and ((fractions > 0) & (fractions < 1)).any()
-    assert all(isinstance(cache, DenseCache) for c in cases for cache in c.args[0])
-
-
-# --------------------------------------------------------------------------- #
-# q11_1
-# --------------------------------------------------------------------------- #
+def test_relu_zeroes_about_half_of_the_gradient_and_he_keeps_the_layers_within_a_few():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(500, 64)), rng.integers(0, 10, size=500)
+    ratios = {}
+    for activation, init in (("relu", "he"), ("sigmoid", "xavier")):
+        params = init_mlp([64] * 9 + [10], np.random.default_rng(1), init=init)
+        _, caches = mlp_forward(X, params, hidden=activation)
+        if activation == "relu":
+            assert 0.4 < np.mean([np.mean(c.Z <= 0) for c in caches[:-1]]) < 0.6  # "about half"
+        _, grads = loss_and_gradients(params, X, y, hidden=activation)
+        norms = np.array([np.linalg.norm(g.W) for g in grads])
+        ratios[activation] = norms.max() / norms.min()
+    assert ratios["relu"] < 10 < 1000 < ratios["sigmoid"]  # "within a factor of a few" against ~4 per layer
 
 
-def test_q11_1_right_answer(capsys):
-    assert check_answer("q11_1", "b")
-    assert "q11_1: correct" in capsys.readouterr().out
+def test_the_dead_network_is_stuck_at_the_label_entropy():
+    X, y = _digits()
+    X_100, y_100 = X[:100], y[:100]
+    net = init_mlp([64, 64, 64, 10], np.random.default_rng(1))
+    for _ in range(5):
+        _, grads = loss_and_gradients(net, X_100, y_100)
+        net = sgd_step(net, grads, lr=10.0)
+    for _ in range(100):
+        loss, grads = loss_and_gradients(net, X_100, y_100)
+        net = sgd_step(net, grads, lr=0.3)
+    Z = mlp_forward(X_100, net)[1][1].Z
+    alive = ~np.all(Z <= 0, axis=0)
+    assert alive.sum() == 1 and np.ptp(Z[:, alive]) == 0  # "the one left alive outputs a constant"
+    assert round(label_entropy(y_100), 4) == 2.2925 == round(loss, 4)
+    assert label_entropy(y_100) < np.log(10)
 
 
-@pytest.mark.parametrize(
-    ("choice", "fragment"),
-    [
-        ("a", "The ratio between layers is the problem"),
-        ("c", "There is no ReLU in this network"),
-        ("d", "says nothing about how the gradient changes from one layer to the next"),
-    ],
-)
-def test_q11_1_wrong_answers_explain(choice, fragment, capsys):
-    assert not check_answer("q11_1", choice)
-    out = capsys.readouterr().out
-    assert "not quite" in out and fragment in out
+def test_label_entropy_checks_its_input():
+    assert label_entropy(np.array([0, 1, 0, 1])) == pytest.approx(np.log(2))
+    with pytest.raises(ValueError, match="label_entropy: labels must be a non-empty 1-D array"):
+        label_entropy(np.zeros((2, 2), dtype=int))
 
 
-def test_q11_1_every_choice_has_feedback():
-    q = get_question("q11_1")
+def test_the_planted_bugs_show_the_symptoms_the_questions_rely_on():
+    runs = planted_bug_runs()
+    symptoms = {}
+    for name, run in runs.items():
+        initial = loss_and_gradients(run.params, run.X_train, run.y_train)[0]
+        _, tiny = train(run.params, run.X_train[:20], run.y_train[:20], epochs=100, lr=run.lr, batch_size=20,
+                        rng=np.random.default_rng(0))
+        trained, _ = train(run.params, run.X_train, run.y_train, epochs=run.epochs, lr=run.lr,
+                           batch_size=run.batch_size, rng=np.random.default_rng(0))
+        test = np.mean(mlp_forward(run.X_test, trained)[0].argmax(axis=1) == run.y_test)
+        dead = dead_relu_fraction(mlp_forward(run.X_train, trained)[1])[0]
+        symptoms[name] = (initial, tiny["accuracy"][-1], test, dead)
+    a, b, c = symptoms["A"], symptoms["B"], symptoms["C"]
+    assert a[0] < 2 * np.log(10) and a[1] == 1.0 and a[2] <= 0.15 and a[3] < 0.5  # mispaired
+    assert b[0] < 2 * np.log(10) and b[1] < 0.5 and b[3] == 1.0  # the lr kills the ReLUs
+    assert c[0] > 5 * np.log(10)  # unscaled: far above ln 10 before any step
+    assert round(b[0], 2) == 2.43 and round(a[0], 2) == 2.71  # the numbers the feedback quotes
+
+
+def test_tiny_overfit_reports_each_failure():
+    assert tiny_overfit(0.3, 0.2).overfits
+    assert tiny_overfit(0.01, 0.01).first_layer_norm < 1e-4  # vanishing
+    assert tiny_overfit(3.0, 0.2).dead == 1.0  # dead ReLUs
+    assert tiny_overfit(0.3, 1.0).losses[0] > 100  # far too large weights
+    assert len(tiny_overfit(0.3, 0.2).losses) == TINY_STEPS + 1
+    with pytest.raises(ValueError, match="tiny_overfit: lr must be a finite number > 0"):
+        tiny_overfit(-1, 0.2)
+    with pytest.raises(TypeError, match="tiny_overfit: weight_std must be a number"):
+        tiny_overfit(0.1, "0.2")
+
+
+# -- the notebook ----------------------------------------------------------------------------------
+
+
+def test_demonstrations_never_rebind_a_learners_function_name():
+    assert rebinding_cells("11") == []
+
+
+def test_every_figure_has_axis_labels_and_a_title():
+    figures = figures_of("11")
+    assert len(figures) >= 7
+    assert {cell: unlabelled(f) for cell, f in figures if unlabelled(f)} == {}
+
+
+def test_the_stubs_say_what_to_compute_not_the_code():
+    from lesson_checks import stubs
+
+    for exercise_id, stub in stubs("11").items():
+        for code in ("sqrt(2", "np.sqrt", "rng.normal(", "np.all(", "axis=0", "return 0."):
+            assert code not in stub, f"{exercise_id}: the stub shows {code!r}"
+
+
+def test_the_lesson_says_xavier_is_made_for_tanh_not_sigmoid():
+    import nbformat
+    from lesson_checks import solution
+
+    cells = nbformat.read(solution("11"), as_version=4).cells
+    text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    assert "tanh and sigmoid" not in text.replace("\n", " ") and "tanh, sigmoid" not in text
+    assert "as they nearly are for small random weights" not in text
+    assert "the last layer sees only zeros" not in text
+    flat = text.replace("\n", " ")
+    assert "derivative is exactly 1 on active units, so it does not shrink" not in flat
+    assert "labels leak into the inputs" not in flat and "do not help an untrained" in flat
+
+
+# -- the concept questions ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("question", "answer"), [("q11_1", "b"), ("q11_2", "c"), ("q11_3", "b"),
+                                                  ("q11_4", "a")])
+def test_the_concept_questions(question, answer, capsys):
+    q = get_question(question)
     assert set(q.feedback) == set(q.choices)
+    assert check_answer(question, answer)
+    assert capsys.readouterr().out.startswith(f"{question}: correct.")
+    for choice in set(q.choices) - {answer}:
+        assert not check_answer(question, choice)
+
+
+def test_the_planted_bug_answers_are_the_planted_bugs():
+    from nnlib.debugging import PLANTED_BUGS
+
+    answers = {"A": ("q11_2", "mispaired"), "B": ("q11_3", "kills"), "C": ("q11_4", "unscaled")}
+    for run, (question, word) in answers.items():
+        assert word in PLANTED_BUGS[run]
+        q = get_question(question)
+        assert q.feedback[q.answer].startswith("Right")
 
 
 # --------------------------------------------------------------------------- #

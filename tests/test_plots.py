@@ -174,7 +174,8 @@ def test_history_puts_loss_left_and_accuracies_right():
     assert [line.get_label() for line in acc_ax.get_lines()] == ["train_accuracy", "test_accuracy"]
     np.testing.assert_array_equal(loss_ax.get_lines()[0].get_xdata(), [1, 2, 3, 4])
     np.testing.assert_array_equal(loss_ax.get_lines()[0].get_ydata(), HISTORY["loss"])
-    assert acc_ax.get_ylim() == (0.0, 1.0)
+    assert acc_ax.get_ylim() == (0.0, 1.05)  # room above 1.0, so a perfect accuracy stays visible
+    assert acc_ax.get_yticks()[-1] == 1.0
     assert loss_ax.get_yscale() == "linear"
     assert loss_ax.get_xlabel() == "epoch"
 
@@ -198,7 +199,7 @@ def test_history_log_loss_and_extra_keys():
 def test_history_with_accuracy_only_uses_a_single_axes():
     fig = plot_history({"accuracy": [0.2, 0.9]})
     assert len(fig.axes) == 1
-    assert fig.axes[0].get_ylim() == (0.0, 1.0)
+    assert fig.axes[0].get_ylim() == (0.0, 1.05)
 
 
 def test_history_draws_into_a_given_axes():

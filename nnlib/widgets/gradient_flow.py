@@ -87,13 +87,18 @@ def draw_backward_pass(ax=None, n_layers=3):
         else:
             name = f"$A^{{({i})}}$" + (" (logits)" if i == n_layers else "")
             _arrow(ax, (left + 0.05, 0.25), (right - 0.05, 0.25), _FORWARD_COLOR, name, (0, 0.32))
-            grad = "dout $= dA^{(" + str(i) + ")}$" if i == n_layers else f"$dA^{{({i})}}$"
-            _arrow(ax, (right - 0.05, -0.25), (left + 0.05, -0.25), _BACKWARD_COLOR, grad, (0, -0.3))
+            if i == n_layers:  # two short lines, so that the label stays clear of the boxes beside it
+                _arrow(ax, (right - 0.05, -0.25), (left + 0.05, -0.25), _BACKWARD_COLOR,
+                       f"$dA^{{({i})}}$\n= dout", (0.05, -0.45))
+            else:
+                _arrow(ax, (right - 0.05, -0.25), (left + 0.05, -0.25), _BACKWARD_COLOR, f"$dA^{{({i})}}$",
+                       (0, -0.3))
     ax.text(-0.2, 1.2, "forward: inputs → loss", color=_FORWARD_COLOR, fontsize=9, ha="left")
     ax.text(loss_x + 0.5, 1.2, "backward: loss → inputs", color=_BACKWARD_COLOR, fontsize=9, ha="right")
     ax.set_xlim(-0.3, loss_x + 0.6)
     ax.set_ylim(-2.0, 1.45)
     ax.set_axis_off()
+    ax.set_title(f"the forward and the backward pass of a {n_layers}-layer MLP", fontsize=10)
     return ax
 
 
@@ -117,13 +122,15 @@ def activation_stds(activation, init, *, depth=10, width=64, n=100, weight_std=N
     return np.array([np.std(c.X) for c in caches[1:]] + [np.std(out)])
 
 
-def draw_activation_stds(curves, ax=None, title=None):
-    """Plot per-layer activation spreads, one line per setting, on a log scale.
+def draw_activation_stds(curves, ax=None, title=None, log=True):
+    """Plot per-layer activation spreads, one line per setting, on a log (or linear) scale.
 
     Parameters
     ----------
     curves : dict label -> sequence of stds (layer 1 first), e.g. from :func:`activation_stds`
     ax : matplotlib Axes, optional;  title : str, optional
+    log : a log y-axis (for spreads that collapse or explode); with False a linear one from 0,
+        where curves that stay between 0.1 and 1 are told apart (a collapsing one drops to 0)
 
     Returns
     -------
@@ -136,7 +143,10 @@ def draw_activation_stds(curves, ax=None, title=None):
         layers = np.arange(1, len(stds) + 1)
         color = CLASS_COLORS[i % len(CLASS_COLORS)]
         ax.plot(layers, stds, marker="o", markersize=3, color=color, label=label)
-    ax.set_yscale("log")
+    if log:
+        ax.set_yscale("log")
+    else:
+        ax.set_ylim(0, 1.1 * max(float(np.max(stds)) for stds in curves.values()))
     ax.set_xlabel("layer $l$")
     ax.set_ylabel("std of $A^{(l)}$")
     ax.legend(fontsize="x-small", framealpha=0.8)

@@ -71,7 +71,9 @@ def _set_y_limits(loss_ax: Axes, accuracy_ax: Axes, values: dict[str, np.ndarray
     accuracies = [v for name, v in values.items() if name.endswith("accuracy") and len(v)]
     # Zoom in on the range the accuracies cover: 0.90 and 0.97 must look different.
     low = min((float(v.min()) for v in accuracies), default=0.0)
-    accuracy_ax.set_ylim(max(0.0, np.floor(low * 20) / 20 - 0.02), 1.01)
+    bottom = max(0.0, np.floor(low * 20) / 20 - 0.02)
+    # Room above 1.0, so that a perfect accuracy does not hide under the top spine.
+    accuracy_ax.set_ylim(bottom, 1.0 + max(0.02, 0.05 * (1.0 - bottom)))
 
 
 def draw_training_curves(curves: Mapping[str, object], loss_ax: Axes, accuracy_ax: Axes,
@@ -119,7 +121,7 @@ def draw_training_curves(curves: Mapping[str, object], loss_ax: Axes, accuracy_a
         ax.set_ylabel(kind)
         ax.grid(alpha=0.3)
         if drawn:
-            ax.legend(fontsize="x-small", frameon=False)
+            ax.legend(fontsize="small", frameon=False)
     _set_y_limits(loss_ax, accuracy_ax, values)
     return lines
 
@@ -166,7 +168,7 @@ class LivePlot:
         # A bare Figure, not pyplot's: Jupyter then does not show it again at the end of the cell.
         # Fixed margins instead of a layout engine: a redraw is then about twice as fast.
         self.figure = Figure(figsize=figsize)
-        self.figure.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.87, wspace=0.25)
+        self.figure.subplots_adjust(left=0.08, right=0.98, bottom=0.18, top=0.86, wspace=0.25)
         self._loss_ax, self._accuracy_ax = self.figure.subplots(1, 2)
         self._lines: dict = {}
         self._handle = None
@@ -216,7 +218,7 @@ class LivePlot:
         else:
             self._lines = draw_training_curves(self.curves, self._loss_ax, self._accuracy_ax,
                                                epochs=self.epochs)
-        self.figure.suptitle(self.title(), fontsize="small")
+        self.figure.suptitle(self.title(), fontsize="medium")
         self.redraws += 1
         if not self.show:
             return
@@ -230,7 +232,7 @@ class LivePlot:
         elif self._handle is not None:
             self._handle.update(image)
 
-    def png(self, dpi: int = 80) -> bytes:
+    def png(self, dpi: int = 100) -> bytes:
         """The figure as PNG bytes."""
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png", dpi=dpi)
