@@ -387,7 +387,8 @@ def test_the_sandbox_sees_only_python_and_numpy(tmp_path):
     probe = f"""import os, sys
 def dense_preactivation(X, W, b):
     seen = {{p: os.path.exists(p) for p in {paths!r}}}
-    site = [p for p in sys.path if "site-packages" in p or "dist-packages" in p]
+    site = [p for p in sys.path
+            if "site-packages" in p or "dist-packages" in p or p == {sandbox.SANDBOX_SITE!r}]
     listed = {{p: sorted(os.listdir(p)) for p in site}}
     home = sorted(os.listdir({str(Path.home())!r})) if os.path.isdir({str(Path.home())!r}) else None
     raise ValueError(repr((os.getuid(), seen, listed, os.listdir("/"), home)))
@@ -397,6 +398,7 @@ def dense_preactivation(X, W, b):
     uid, seen, listed, top, home = ast.literal_eval(message.split(": ", 1)[1].split("\n")[0])
     assert not any(seen.values()), seen
     assert uid != 0
+    assert sandbox.SANDBOX_SITE in listed, listed  # numpy is where the sandbox looks for it
     for names in listed.values():
         assert set(names) <= {"numpy", "numpy.libs"}, names
     assert "proc" not in top and "sys" not in top
@@ -405,6 +407,32 @@ def dense_preactivation(X, W, b):
         assert home == [prefix.relative_to(Path.home()).parts[0]]
     else:
         assert home is None
+
+
+def test_numpy_is_found_from_an_environment_under_tmp(tmp_path):
+    """CI's venv lives under /tmp, which the sandbox covers with its own tmpfs: numpy must still import.
+
+    The grader here runs with numpy copied under pytest's /tmp folder, first on its path."""
+    require_bubblewrap()
+    import shutil
+
+    import numpy
+
+    numpy_dir = Path(numpy.__file__).resolve().parent
+    site = tmp_path / "site-packages"
+    for folder in (numpy_dir, numpy_dir.with_name("numpy.libs")):
+        if folder.is_dir():
+            shutil.copytree(folder, site / folder.name, symlinks=True)
+    probe = ("import sys; sys.path.insert(0, sys.argv[1]); import numpy\n"
+             "assert numpy.__file__.startswith(sys.argv[1]), numpy.__file__\n"
+             "from nnlib.grading import sandbox\n"
+             "print(sandbox.grading_isolation().kind, sandbox.grading_isolation().detail)")
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-c", probe, str(site)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0] == "bubblewrap", proc.stdout
 
 
 STASH_REFERENCE = """import marshal

@@ -5,7 +5,7 @@ One *sandbox* grades a group of exercises of one notebook. With bubblewrap
 (and a new user namespace when the grader is not root), with ``--die-with-parent``
 and ``--new-session``, which sees, read-only, only what Python and numpy need:
 the system folders, the interpreter's prefix with every site-packages folder
-hidden, and numpy's own folders. It has a fresh size-limited tmpfs as ``/tmp``
+hidden, and numpy's own folders (at :data:`SANDBOX_SITE`). It has a fresh size-limited tmpfs as ``/tmp``
 (its working folder, the only writable place), no ``/proc``, no network, and
 no view of the submissions, the report, the home folder, nnlib's sources or
 ``solutions/``. When the grader runs as root, a user namespace would map the
@@ -72,6 +72,10 @@ SETUP_FAILED = 70  # exit code of our own setup failing (not the learner's doing
 CELL_FILENAME = "<exercise cell>"  # the learner's code in tracebacks: "in your code, line 3"
 #: Where the sandbox's own code "lives": frames from here are not the learner's (runner._OWN_DIRS).
 SANDBOX_DIR = "/nnlib-sandbox"
+#: Where bubblewrap shows numpy (and its bundled libraries) inside the sandbox: a fixed folder,
+#: so that numpy stays visible wherever the grader's environment lives (a venv under /tmp is
+#: hidden by the sandbox's own /tmp) and the sandbox sees none of the host's paths.
+SANDBOX_SITE = "/nnlib-site"
 
 PROCESS_WARNING = (
     "grading without bubblewrap: learner code runs as a plain process (resource limits, no new "
@@ -176,7 +180,7 @@ def _choose(mode: str, bwrap: str) -> Isolation:
 def _probe(isolation: Isolation) -> str:
     """'' if a sandbox of this kind starts and imports numpy here, else why not."""
     argv, uid, _ = _command(isolation)
-    code = f"import sys; sys.path.append({_numpy_site()!r}); import numpy; print('ok')"
+    code = f"import sys; sys.path.append({_numpy_site(isolation)!r}); import numpy; print('ok')"
     argv = [*argv[: argv.index("-c") + 1], _DROP + code]
     try:
         proc = subprocess.run([*argv, str(uid if uid is not None else -1)], capture_output=True,
@@ -192,9 +196,12 @@ def _probe(isolation: Isolation) -> str:
 # --------------------------------------------------------------------------- the sandbox's view
 
 
-def _numpy_site() -> str:
+def _numpy_site(isolation: Isolation) -> str:
+    """The folder holding numpy, as the sandbox of this kind sees it."""
     import numpy
 
+    if isolation.kind == "bubblewrap":
+        return SANDBOX_SITE
     return os.path.dirname(os.path.dirname(os.path.realpath(numpy.__file__)))
 
 
@@ -238,7 +245,9 @@ def _layout() -> tuple[str, ...]:
     masks = sorted({os.path.realpath(p) for p in hide if p and os.path.isdir(p)
                     and any(_inside(os.path.realpath(p), src) for src, _ in binds)})
     numpy_dir = os.path.dirname(os.path.realpath(numpy.__file__))
-    shown = [numpy_dir] + [numpy_dir + ".libs"] * os.path.isdir(numpy_dir + ".libs")
+    # numpy and its wheel's bundled libraries (found through $ORIGIN/../numpy.libs), side by side
+    shown = [(folder, f"{SANDBOX_SITE}/{os.path.basename(folder)}")
+             for folder in (numpy_dir, numpy_dir + ".libs") if os.path.isdir(folder)]
     made: set[str] = set()
 
     def make_parents(path: str) -> None:
@@ -264,9 +273,9 @@ def _layout() -> tuple[str, ...]:
         args += ["--ro-bind-try", path, path]
     for mask in masks:
         args += ["--perms", "0755", "--tmpfs", mask]
-    for folder in shown:
-        make_parents(folder)
-        args += ["--ro-bind", folder, folder]
+    for src, dest in shown:
+        make_parents(dest)
+        args += ["--ro-bind", src, dest]
     args += [item for mask in masks for item in ("--remount-ro", mask)]
     return tuple(args)
 
@@ -370,7 +379,7 @@ def run(jobs: list[bytes], *, limits: Limits, slots: int, isolation: Isolation,
               "exercises": [{"job_fd": job[0], "result_fd": result[1], "log_fd": log[1], "phase": phase}
                             for (job, result, log), phase in zip(pipes, phases, strict=True)],
               "workdir": workdir or "/tmp", "seccomp_required": isolation.kind == "bubblewrap"}
-    boot = {"uid": uid, "site": _numpy_site(), "modules": shipped_sources()}
+    boot = {"uid": uid, "site": _numpy_site(isolation), "modules": shipped_sources()}
     message = _frame(json.dumps(boot).encode()) + _frame(json.dumps(header).encode())
     try:
         proc = subprocess.Popen([*argv, str(uid if uid is not None else -1)], stdin=subprocess.PIPE,
