@@ -193,6 +193,19 @@ def check_widgets_extension(setup: Setup | None = None) -> Finding:
     return Finding("widgets extension", True, "@jupyter-widgets/jupyterlab-manager")
 
 
+def check_grading_isolation(setup: Setup | None = None) -> Finding:
+    """How ``nnlib grade`` would isolate learner code here. Informational: learners never need it,
+    so a machine without bubblewrap is still ready for the course (the row tells instructors)."""
+    from nnlib.grading import grading_isolation
+
+    isolation = grading_isolation()
+    if isolation.kind == "bubblewrap":
+        return Finding("grading isolation", True, isolation.describe())
+    return Finding("grading isolation", True,
+                   f"{isolation.describe()} (only for instructors grading a class: install bubblewrap, "
+                   "see README 'Autograding a class')")
+
+
 def lesson_states(course: Path) -> dict[str, str]:
     """Each lesson's state: "current", "yours" (saved or edited by the learner: their work),
     "missing", "broken" (not a notebook), or, in a checkout with solutions/, "outdated"
@@ -271,6 +284,7 @@ CHECKS: tuple[Callable[[Setup], Finding | list[Finding]], ...] = (
     check_kernel,
     check_widgets_extension,
     check_lessons,
+    check_grading_isolation,
 )
 
 

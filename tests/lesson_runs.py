@@ -29,12 +29,6 @@ from nnlib.exercises import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: The fragment check() prints for a float64 result where float32 was expected. H14 makes a
-#: correct value with only this difference pass (with a note); until that is merged such a
-#: variant fails here with exactly this message, and the bank tests mark it xfail.
-DTYPE_ONLY = "expected dtype float32, got float64"
-
-
 @pytest.fixture
 def numpy_state_and_figures():
     """Restore numpy's error state (a bank entry calls np.seterr) and close every figure."""
@@ -134,40 +128,22 @@ def assert_reference_passes(exercise_id: str) -> None:
     assert passed and out.strip() == f"{exercise_id}: all {len(ex.cases())} checks passed", out
 
 
-def assert_full_bank(exercise_id: str, awaiting: dict[str, str]) -> None:
-    """At least 8 mistakes and 5 variants, 5 of which pass before H14's changes are merged."""
+def assert_full_bank(exercise_id: str) -> None:
+    """At least 8 mistakes and 5 correct variants."""
     ex = EXERCISES[exercise_id]
     assert len(ex.mistakes) >= 8
     assert len(ex.variants) >= 5
-    assert sum("float64" not in v.style and v.fn.__name__ not in awaiting for v in ex.variants) >= 5
 
 
-def assert_mistake_caught(exercise_id: str, mistake, awaiting: dict[str, str]) -> None:
-    """check() fails the sandboxed mistake and prints its own cause (or its ``expect`` fragment).
-
-    A mistake listed in ``awaiting`` (name -> reason) may still pass until H14's runner is merged:
-    then the test is marked xfail with that reason.
-    """
+def assert_mistake_caught(exercise_id: str, mistake) -> None:
+    """check() fails the sandboxed mistake and prints its own cause (or its ``expect`` fragment)."""
     passed, out = check_output(exercise_id, sandboxed(exercise_id, mistake.fn))
-    if passed and mistake.fn.__name__ in awaiting:
-        pytest.xfail(awaiting[mistake.fn.__name__])
     assert not passed, f"{mistake.fn.__name__} passed check"
     assert (mistake.expect or f"likely cause: {mistake.cause}") in out, out
     assert "Traceback" not in out
 
 
-def assert_variant_passes(exercise_id: str, variant, awaiting: dict[str, tuple[str, str]]) -> None:
-    """check() passes the sandboxed variant.
-
-    Until H14's judge is merged, a float64 result for float32 input fails with exactly
-    DTYPE_ONLY, and a variant in ``awaiting`` (name -> (fragment of its current failure, reason))
-    fails with that fragment: both are marked xfail.
-    """
+def assert_variant_passes(exercise_id: str, variant) -> None:
+    """check() passes the sandboxed variant."""
     passed, out = check_output(exercise_id, sandboxed(exercise_id, variant.fn))
-    if not passed and "float64" in variant.style and DTYPE_ONLY in out:
-        pytest.xfail("a float64 result for float32 input passes (with a note) once H14's judge is merged")
-    if not passed and variant.fn.__name__ in awaiting:
-        fragment, reason = awaiting[variant.fn.__name__]
-        assert fragment in out, out
-        pytest.xfail(reason)
     assert passed, out

@@ -208,3 +208,15 @@ def test_the_command_line(tmp_path, monkeypatch, capsys):
                            capture_output=True, text=True, timeout=300)
     assert short.returncode == 0 and short.stdout.count("\n") == 1
     assert short.stdout.startswith("nnlib doctor: all ") and str(tmp_path) not in short.stdout
+
+
+def test_the_grading_isolation_row_informs_and_never_blocks_a_learner(monkeypatch):
+    from nnlib.grading import Isolation
+
+    row = doctor.check_grading_isolation()
+    assert row.ok and row.detail.startswith(("bubblewrap: ", "process: "))
+    # without bubblewrap (a laptop, macOS): still ready for the course, with the instructor's next step
+    plain = Isolation("process", "a plain process (bubblewrap (bwrap) is not installed)", "not isolated")
+    monkeypatch.setattr("nnlib.grading.grading_isolation", lambda: plain)
+    row = doctor.check_grading_isolation()
+    assert row.ok and "install bubblewrap" in row.detail and "not installed" in row.detail

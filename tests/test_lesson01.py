@@ -48,20 +48,20 @@ def test_reference_passes(exercise_id):
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_every_exercise_has_a_full_bank(exercise_id):
-    assert_full_bank(exercise_id, awaiting={})
+    assert_full_bank(exercise_id)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # a mistake that divides by ‖w‖ = 0 warns
 @pytest.mark.parametrize(("exercise_id", "mistake"), MISTAKES,
                          ids=[f"{e}-{m.fn.__name__}" for e, m in MISTAKES])
 def test_known_mistake_is_caught_with_its_own_message(exercise_id, mistake):
-    assert_mistake_caught(exercise_id, mistake, awaiting={})
+    assert_mistake_caught(exercise_id, mistake)
 
 
 @pytest.mark.parametrize(("exercise_id", "variant"), VARIANTS,
                          ids=[f"{e}-{v.fn.__name__}" for e, v in VARIANTS])
 def test_correct_variant_passes(exercise_id, variant):
-    assert_variant_passes(exercise_id, variant, awaiting={})
+    assert_variant_passes(exercise_id, variant)
 
 
 # --------------------------------------------------------------------------- preactivation

@@ -54,17 +54,6 @@ ELEMENTWISE = ("sigmoid", "tanh", "relu", "sigmoid_derivative", "tanh_derivative
 STRICT = {"sigmoid", "tanh", "softmax", "sigmoid_derivative", "tanh_derivative", "softmax_jacobian"}
 MISTAKES, VARIANTS = bank_params("02")
 
-#: Bank entries whose verdict changes with H14's runner/judge (issue 14): until it is merged,
-#: they behave as described here, and the tests mark them xfail with that reason.
-AWAITING_H14 = {
-    "_sig_naive_errstate_silenced": "H14's runner catches a learner's own np.errstate(over='ignore')",
-    "_sig_naive_seterr_silenced": "H14's runner catches a learner's own np.seterr(all='ignore')",
-}
-VARIANTS_AWAITING_H14 = {
-    "_tanh_guarded_sign": ("invalid value encountered in divide",
-                           "H14's strict mode ignores an invalid value in a discarded np.where branch"),
-}
-
 getcontext().prec = 60
 
 
@@ -139,20 +128,20 @@ def test_derivative_cases_reach_beyond_small_z():
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_every_exercise_has_a_full_bank(exercise_id):
-    assert_full_bank(exercise_id, awaiting=VARIANTS_AWAITING_H14)
+    assert_full_bank(exercise_id)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # non-strict exercises let a mistake's NaN warn
 @pytest.mark.parametrize(("exercise_id", "mistake"), MISTAKES,
                          ids=[f"{e}-{m.fn.__name__}" for e, m in MISTAKES])
 def test_known_mistake_is_caught_with_its_own_message(exercise_id, mistake):
-    assert_mistake_caught(exercise_id, mistake, awaiting=AWAITING_H14)
+    assert_mistake_caught(exercise_id, mistake)
 
 
 @pytest.mark.parametrize(("exercise_id", "variant"), VARIANTS,
                          ids=[f"{e}-{v.fn.__name__}" for e, v in VARIANTS])
 def test_correct_variant_passes(exercise_id, variant):
-    assert_variant_passes(exercise_id, variant, awaiting=VARIANTS_AWAITING_H14)
+    assert_variant_passes(exercise_id, variant)
 
 
 def _relu_in_place(z):
@@ -390,8 +379,6 @@ def test_lesson_02_promise_about_lesson_04_is_true():
         nnlib.binary_cross_entropy(sigmoid(moderate), y[1:4]))
 
 
-@pytest.mark.xfail("sigmoid_cross_entropy" not in EXERCISES, strict=True,
-                   reason="H15b's lesson-04 exercise (issue 15): registered once h15b is merged")
 def test_the_promised_lesson_04_exercises_exist():
     assert EXERCISES["sigmoid_cross_entropy"].lesson == "04"
     assert EXERCISES["softmax_cross_entropy"].lesson == "04"
