@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import io
 import os
 from collections.abc import Mapping, Sequence
@@ -112,6 +113,23 @@ class Evidence:
             self._wrong[k, j] = mistake_output(self._ex, self._ex.mistakes[k], self.items[j][0])
         return self._wrong[k, j]
 
+    def contradicts(self, k: int, part: str | None = None) -> bool:
+        """Is mistake ``k`` contradicted by a case (at ``part`` only, if given) where both the learner
+        and the mistake are wrong, but differently?"""
+        ex = self._ex
+        rtol, atol = max(ex.rtol, MISTAKE_RTOL), max(ex.atol, MISTAKE_ATOL)
+        for j, (_, e, r) in enumerate(self.items):
+            w = self.wrong(k, j)
+            if part is not None:
+                if w is None or part not in w or part not in r or part not in e:
+                    continue
+                e, r, w = {part: e[part]}, {part: r[part]}, {part: w[part]}
+            if (w is not None and compare_flat(e, r, ex.rtol, ex.atol) is not None
+                    and compare_flat(e, w, ex.rtol, ex.atol) is not None
+                    and not agree_flat(w, r, rtol, atol) and not _nan_hides(r, w)):
+                return True
+        return False
+
 
 def judge_case(ex: Exercise, case: Case, received: dict, expected: dict | None = None, *,
                notes: list | None = None, evidence: Evidence | None = None,
@@ -193,20 +211,9 @@ def _known_mistake(ex: Exercise, case: Case, expected: dict, received: dict, pat
     (a squeeze that matters only for a column), and a learner may make a second mistake.
     """
     rtol, atol = max(ex.rtol, MISTAKE_RTOL), max(ex.atol, MISTAKE_ATOL)  # to match the learner's result
-    items = evidence.items if evidence is not None else []
 
     def contradicted(k: int, part=None) -> bool:
-        for j, (_, e, r) in enumerate(items):
-            w = evidence.wrong(k, j)
-            if part is not None:
-                if w is None or part not in w or part not in r or part not in e:
-                    continue
-                e, r, w = {part: e[part]}, {part: r[part]}, {part: w[part]}
-            if (w is not None and compare_flat(e, r, ex.rtol, ex.atol) is not None
-                    and compare_flat(e, w, ex.rtol, ex.atol) is not None
-                    and not agree_flat(w, r, rtol, atol) and not _nan_hides(r, w)):
-                return True
-        return False
+        return evidence is not None and evidence.contradicts(k, part)
     outputs = []
     for k, mistake in enumerate(ex.mistakes):
         wrong = mistake_output(ex, mistake, case)
@@ -225,6 +232,27 @@ def _known_mistake(ex: Exercise, case: Case, expected: dict, received: dict, pat
                for p, e in expected.items()):
             continue  # wrong where the learner is right
         if not contradicted(k, path):
+            return mistake.cause
+    return ""
+
+
+def raised_cause(ex: Exercise, case: Case, message: str, evidence: Evidence | None = None) -> str:
+    """The cause of the known mistake that raises what the learner's function raised on ``case``, or ''.
+
+    ``message`` is the learner's failure ("raised FloatingPointError: overflow encountered in
+    exp ..."). A mistake is named when, run as the learner's code is (the same strict error
+    state), it raises the same exception with the same text on this case, and, with
+    ``evidence``, no other case contradicts it.
+    """
+    if ex.verify is not None or not message.startswith("raised "):
+        return ""
+    first = message.splitlines()[0]
+    for k, mistake in enumerate(ex.mistakes):
+        _, outcome = run_call(ex.target(mistake.fn), case.args, case.kwargs, exercise_id=ex.id,
+                              strict_float=ex.strict_float, materialize=ex.materialize,
+                              arg_label=ex.arg_label, time_limit=CASE_TIME_BUDGET)
+        if (outcome is not None and outcome.kind == "raised" and outcome.message.splitlines()[0] == first
+                and not (evidence is not None and evidence.contradicts(k))):
             return mistake.cause
     return ""
 
@@ -368,6 +396,8 @@ def run_checks(ex: Exercise, fn, cases: list[Case], *, time_limit: float | None 
                                      explain=not any(failures))
             except Exception as err:  # a learner's output can break a verifier
                 failure = CaseFailure(0, case, "output", f"could not be judged: {type(err).__name__}: {err}")
+        elif failure.kind == "raised" and not failure.hint and not any(failures):
+            failure = dataclasses.replace(failure, hint=raised_cause(ex, case, failure.message, evidence))
         failures.append(None if failure is None else CaseFailure(i, case, failure.kind, failure.message,
                                                                   failure.hint))
     result = tally(ex.id, len(cases), failures, notes)

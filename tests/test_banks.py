@@ -38,7 +38,7 @@ def _entries(ex: Exercise) -> list[tuple[str, object, str]]:
     """``(label, fn, must_contain)`` for each bank entry; must_contain is '' for a variant (it must pass)."""
     entries = []
     for k, m in enumerate(ex.mistakes):
-        wanted = m.expect if ex.verify is not None else f"likely cause: {m.cause}"
+        wanted = m.expect or f"likely cause: {m.cause}"
         entries.append((f"mistake {k} ({m.cause[:60]}...)", m.fn, wanted))
     entries += [(f"variant {k} ({v.style})", v.fn, "") for k, v in enumerate(ex.variants)]
     return entries
@@ -76,8 +76,9 @@ def bank_rule_violation(ex: Exercise, fn) -> str:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or "."]
-            if any(m.split(".")[0] != "numpy" for m in modules):
-                return f"{name} imports {', '.join(modules)}: only numpy may be imported in an exercise cell"
+            if any(m.split(".")[0] not in {"numpy", *sys.stdlib_module_names} for m in modules):
+                return (f"{name} imports {', '.join(modules)}: an exercise cell may import only numpy and "
+                        "Python's standard library (all the sandbox has)")
     module_table = symtable.symtable(source, "<bank>", "exec")
     table = next(t for t in module_table.get_children() if t.get_name() == name)
     allowed = {"np", *dir(builtins), *ex.prerequisites}

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnlib.check import CaseFailure, CheckResult, Evidence, format_result, judge_case, tally
+from nnlib.check import CaseFailure, CheckResult, Evidence, format_result, judge_case, raised_cause, tally
 from nnlib.exercises import Case, Exercise
 from nnlib.grading import transport
 from nnlib.grading.results import ExerciseGrade
@@ -291,8 +291,10 @@ def judge_run(ex: Exercise, seed: int, run: RunResult, limits: Limits,
                     failure = CaseFailure(0, case, "output", f"could not be judged: {err}")
         else:
             kind = report.get("kind") if report.get("kind") in _KINDS else "output"
-            failure = CaseFailure(i, case, kind, clean(report.get("message", "")),
-                                  clean(report.get("hint", "")))
+            message, hint = clean(report.get("message", "")), clean(report.get("hint", ""))
+            if kind == "raised" and not hint and not any(failures):  # as check() names it
+                hint = raised_cause(ex, case, message, evidence)
+            failure = CaseFailure(i, case, kind, message, hint)
         failures.append(failure and CaseFailure(i, case, failure.kind, failure.message, failure.hint))
         if failure is not None and failure.kind == "not implemented":
             break
