@@ -14,6 +14,7 @@ from pathlib import Path
 import matplotlib
 import nbformat
 import numpy as np
+from lesson_common import learner_copy
 
 from nnlib.check import check
 from nnlib.exercises import EXERCISES, get_exercise
@@ -50,10 +51,10 @@ def assert_reference_passes(exercise_id: str, seeds=(1, 2, 3)) -> None:
     from nnlib.check import run_checks
 
     ex = get_exercise(exercise_id)
-    passed, out = check_output(exercise_id, ex.reference)
+    passed, out = check_output(exercise_id, learner_copy(ex.reference))
     assert passed and out == f"{exercise_id}: all {len(ex.cases())} checks passed\n", out
     for seed in seeds:
-        assert run_checks(ex, ex.reference, ex.cases(seed=seed, hidden=True))
+        assert run_checks(ex, learner_copy(ex.reference), ex.cases(seed=seed, hidden=True))
 
 
 def assert_full_bank(exercise_id: str) -> None:

@@ -682,18 +682,22 @@ def test_the_readme_worked_example_is_what_nnlib_grade_prints(tmp_path, monkeypa
     """README's "Autograding a class" example, re-created from lessons/01 and graded for real."""
     from nnlib.cli import main
 
-    def submit(who, preactivation=None, dense_preactivation=None):
+    def submit(who, **bodies):
         nb = nbformat.read(ROOT / "lessons" / "01_single_neuron.ipynb", as_version=4)
         for cell in nb.cells:
-            body = {"exercise-preactivation": preactivation,
-                    "exercise-dense_preactivation": dense_preactivation}.get(cell.get("id"))
+            body = bodies.get(cell.get("id", "").removeprefix("exercise-"))
             if body:
                 cell.source = cell.source.split("    raise NotImplementedError")[0] + body
         (tmp_path / "submissions" / who).mkdir(parents=True)
         nbformat.write(nb, tmp_path / "submissions" / who / "01_single_neuron.ipynb")
 
-    submit("alice", "    return float(x @ w + b)\n", "    return X @ W + b\n")
-    submit("bob", "    return float(x @ w + b)\n", "    return (X @ W + b).T\n")
+    done = {"preactivation": "    return float(x @ w + b)\n",
+            "dense_preactivation": "    return X @ W + b\n",
+            "signed_distance": "    return (X @ w + b) / np.linalg.norm(w)\n",
+            "line_through": "    d = q - p\n    w = np.array([-d[1], d[0]]) / np.linalg.norm(d)\n"
+                            "    return w, -float(w @ p)\n"}
+    submit("alice", **done)
+    submit("bob", **{**done, "dense_preactivation": "    return (X @ W + b).T\n"})
     submit("carol")
     (tmp_path / "submissions" / "dave").mkdir()
     (tmp_path / "submissions" / "dave" / "01_single_neuron.ipynb").write_text('{"cells": [oops')
@@ -710,7 +714,7 @@ def test_the_readme_worked_example_is_what_nnlib_grade_prints(tmp_path, monkeypa
 
     assert timeless(printed) == timeless(shown)
     report = json.loads((tmp_path / "report.json").read_text())
-    assert (report["score"], report["max_score"]) == (3.0, 4 * LESSON01_MAX)
+    assert (report["score"], report["max_score"]) == (2 * LESSON01_MAX - 1, 4 * LESSON01_MAX)
 
     # The JSON example: the same fields, the same values where they do not depend on the machine.
     start = readme.index("```json", readme.index("**JSON format.**")) + len("```json")

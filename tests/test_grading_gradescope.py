@@ -111,7 +111,8 @@ def test_correct_wrong_and_hostile_submissions(bundle, tmp_path):
     for r in results.values():
         check_results(r)
     assert results["correct"]["score"] == 2.0
-    assert [t["status"] for t in results["correct"]["tests"]] == ["passed", "passed"]
+    statuses = [t["status"] for t in results["correct"]["tests"]]  # it answers 2 of lesson 01's exercises
+    assert statuses[:2] == ["passed", "passed"] and set(statuses[2:]) <= {"failed"} and len(statuses) > 2
     assert results["wrong"]["score"] == 1.0
     assert "first mismatch" in results["wrong"]["tests"][1]["output"]
     assert results["hostile"]["score"] == 1.0

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
 import pytest
+from lesson_common import learner_copy
 from lesson_runs_b import (
     ROOT,
     bank_report,
@@ -75,7 +76,7 @@ def test_lesson03_registers_its_exercises_and_question():
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_reference_passes(exercise_id, capsys):
-    result, out = run(exercise_id, EXERCISES[exercise_id].reference, capsys)
+    result, out = run(exercise_id, learner_copy(EXERCISES[exercise_id].reference), capsys)
     assert result, out
     assert out.strip() == f"{exercise_id}: all {result.total} checks passed"
 

@@ -6,6 +6,7 @@ import copy
 
 import numpy as np
 import pytest
+from lesson_common import learner_copy
 from lesson_support import (
     NOISE_DIGITS,
     cell_source,
@@ -40,7 +41,7 @@ def run(fn, capsys):
 def test_reference_passes_every_case_and_every_hidden_case(capsys):
     ex = get_exercise("neuron_gradients")
     assert ex.lesson == "06" and set(ex.prerequisites) == {"sigmoid", "binary_cross_entropy"}
-    result, out = run(ex.reference, capsys)
+    result, out = run(learner_copy(ex.reference), capsys)
     assert result and out == f"neuron_gradients: all {result.total} checks passed\n"
     for seed in (7, 8, 9):  # the grader's seeds and extra cases
         for case in ex.cases(seed=seed, hidden=True):
