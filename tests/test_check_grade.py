@@ -17,8 +17,8 @@ from nnlib.exercises import EXERCISES
 
 LESSON_02 = {
     "relu": "def relu(z):\n    return np.maximum(z, 0).astype(np.float64)\n",
-    "tanh": ("def tanh(z):\n    u = np.exp(-2 * np.abs(z))\n"
-             "    return np.where(z == 0, 0, z / np.abs(z)) * (1 - u) / (1 + u)\n"),
+    "tanh": ("def tanh(z):\n    m = np.expm1(-2 * np.abs(z))\n"
+             "    return np.where(z == 0, 0, z / np.abs(z)) * -m / (2 + m)\n"),
     "sigmoid": ("def sigmoid(z):\n    with np.errstate(over='ignore'):\n"
                 "        return 1 / (1 + np.exp(-z))\n"),
     "relu_derivative": ("def relu_derivative(z):\n    if z.ndim != 2:\n"

@@ -132,7 +132,7 @@ def exp_overflow_loss(X, y, w, b):
         (z_for_a, ["likely cause: you used z where a = sigmoid(z) belongs"]),
         (extra_sigmoid_derivative, ["likely cause: you multiplied by σ'(z) = a(1 - a) again"]),
         (dw_as_column, ["output[1]: expected shape (3,), got (3, 1) (same number of entries"]),
-        (only_gradients, ["expected 3 parts in the result, got 2"]),
+        (only_gradients, ["output has 2 items; expected 3"]),
         (updates_w_in_place, ["your function changed its input w (first at index (0,))"]),
     ],
     ids=lambda v: getattr(v, "__name__", ""),

@@ -6,6 +6,7 @@ import copy
 
 import numpy as np
 import pytest
+from lesson_common import learner_copy
 from lesson_support import (
     cell_source,
     cells_before,
@@ -25,7 +26,7 @@ from nnlib.optim import sgd_step
 
 
 def test_reference_passes(capsys):
-    result = check("sgd_step", sgd_step)
+    result = check("sgd_step", learner_copy(sgd_step))
     assert result
     assert "sgd_step: all 8 checks passed" in capsys.readouterr().out
 
@@ -204,7 +205,7 @@ def test_every_correct_variant_of_the_bank_passes(exercise_id):
 
 def test_train_neuron_reference_passes_every_case_and_the_cases_cover_the_edges():
     ex = get_exercise("train_neuron")
-    assert ex.lesson == "07" and check("train_neuron", train_neuron, quiet=True)
+    assert ex.lesson == "07" and check("train_neuron", learner_copy(train_neuron), quiet=True)
     cases = ex.cases(hidden=True)
     epochs = [c.kwargs["epochs"] for c in cases]
     assert 1 in epochs and max(epochs) >= 25
@@ -214,8 +215,10 @@ def test_train_neuron_reference_passes_every_case_and_the_cases_cover_the_edges(
 
 
 def test_train_neuron_results_in_any_containers_are_judged_by_their_values():
+    mine = learner_copy(train_neuron)  # (check() refuses a function that calls nnlib's reference)
+
     def arrays_and_tuple(X, y, w, b, *, lr, epochs):
-        w, b, losses = train_neuron(X, y, w, b, lr=lr, epochs=epochs)
+        w, b, losses = mine(X, y, w, b, lr=lr, epochs=epochs)
         return [np.array(w), np.array([b])[0], tuple(losses)]
 
     assert check("train_neuron", arrays_and_tuple, quiet=True)

@@ -62,9 +62,10 @@ class Mistake(NamedTuple):
     ----------
     cause : what went wrong and how to fix it, printed as "likely cause: <cause>"
     fn : the wrong implementation; takes the exercise's arguments
-    expect : for an exercise judged by ``verify`` (which words its own messages): a fragment of
-        the message ``check()`` must print for this mistake. Unused otherwise: there the
-        printed likely cause must be ``cause`` itself
+    expect : a fragment of the message ``check()`` must print for this mistake. Required for an
+        exercise judged by ``verify`` (which words its own messages); elsewhere only where the
+        mistake cannot be named (its output depends on earlier calls) or the fragment says more
+        than the cause. Without it the printed likely cause must be ``cause`` itself
     """
 
     cause: str

@@ -295,7 +295,10 @@ _MLP_FORWARD_MISTAKES = (
     Mistake("the list holds each layer's activations A, not its cache: append the DenseCache that "
             "dense_forward returns", _mlp_activations_as_caches),
     Mistake("a mutable default argument, caches=[], is created once and keeps the caches of every "
-            "earlier call: start a new list inside the function, caches = []", _mlp_mutable_default),
+            "earlier call: start a new list inside the function, caches = []", _mlp_mutable_default,
+            # its output depends on the calls before, so no re-enactment reproduces it: the message
+            # names what it shows (one cache too many on the second case)
+            expect="output[1] has 3 items; expected 2"),
 )
 
 
