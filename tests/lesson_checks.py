@@ -4,46 +4,19 @@ figures of a solution notebook, and cells that would rebind a learner's function
 from __future__ import annotations
 
 import ast
-import builtins
 import contextlib
-import inspect
 import io
-import textwrap
 from pathlib import Path
 
 import matplotlib
 import nbformat
-import numpy as np
-from lesson_common import learner_copy
+from lesson_common import as_cell, check_output, learner_copy
 
-from nnlib.check import check
 from nnlib.exercises import EXERCISES, get_exercise
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def check_output(exercise_id: str, fn) -> tuple[bool, str]:
-    """check()'s verdict and printed report."""
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        result = check(exercise_id, fn)
-    return bool(result), buffer.getvalue()
-
-
-def as_the_sandbox_sees_it(exercise_id: str, fn):
-    """``fn`` rebuilt from its source with only numpy, builtins and the exercise's prerequisites.
-
-    The bank rule: each mistake and variant is a self-contained module-level def, so that the
-    grader can turn its source into an exercise cell. Renamed to the exercise id, as in a cell.
-    """
-    source = textwrap.dedent(inspect.getsource(fn))
-    tree = ast.parse(source)
-    assert len(tree.body) == 1 and isinstance(tree.body[0], ast.FunctionDef), f"{fn.__name__}: one def"
-    assert not tree.body[0].decorator_list
-    source = source.replace(f"def {fn.__name__}(", f"def {exercise_id}(", 1)
-    namespace = {"__builtins__": builtins, "np": np, **get_exercise(exercise_id).prerequisite_env()}
-    exec(compile(source, f"<bank {fn.__name__}>", "exec"), namespace)
-    return namespace[exercise_id]
 
 
 def assert_reference_passes(exercise_id: str, seeds=(1, 2, 3)) -> None:
@@ -78,7 +51,7 @@ def bank_params(lesson: str):
 def judge_bank_entry(exercise_id: str, kind: str, entry) -> None:
     """A mistake fails with its own message, a variant passes: as written, and as the sandbox sees it."""
     ex = get_exercise(exercise_id)
-    for fn in (entry.fn, as_the_sandbox_sees_it(exercise_id, entry.fn)):
+    for fn in (entry.fn, as_cell(exercise_id, entry.fn)):
         passed, out = check_output(exercise_id, fn)
         if kind == "variant":
             assert passed, f"{entry.style}: {out}"

@@ -9,10 +9,8 @@ only numpy and the exercise's prerequisites around it, as the grader's sandbox w
 from __future__ import annotations
 
 import contextlib
-import inspect
 import io
 import re
-import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -23,9 +21,8 @@ import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
 import pytest
-from lesson_common import learner_copy
+from lesson_common import as_cell, check_output, learner_copy
 
-from nnlib.check import check
 from nnlib.exercises import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,20 +82,6 @@ def shadowing_report(namespace: dict) -> dict[str, str]:
     return report
 
 
-def sandboxed(exercise_id: str, fn):
-    """``fn`` re-defined from its source text, with only np and the exercise's prerequisites in scope."""
-    ex = EXERCISES[exercise_id]
-    scope = {"np": np, **ex.prerequisite_env()}
-    exec(textwrap.dedent(inspect.getsource(fn)), scope)
-    return scope[fn.__name__]
-
-
-def check_output(exercise_id: str, fn) -> tuple[bool, str]:
-    """(passed, what check() printed) for ``fn``."""
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        result = check(exercise_id, fn)
-    return bool(result), buffer.getvalue()
 
 
 def bank_params(lesson: str):
@@ -138,7 +121,7 @@ def assert_full_bank(exercise_id: str) -> None:
 
 def assert_mistake_caught(exercise_id: str, mistake) -> None:
     """check() fails the sandboxed mistake and prints its own cause (or its ``expect`` fragment)."""
-    passed, out = check_output(exercise_id, sandboxed(exercise_id, mistake.fn))
+    passed, out = check_output(exercise_id, as_cell(exercise_id, mistake.fn))
     assert not passed, f"{mistake.fn.__name__} passed check"
     assert (mistake.expect or f"likely cause: {mistake.cause}") in out, out
     assert "Traceback" not in out
@@ -146,5 +129,5 @@ def assert_mistake_caught(exercise_id: str, mistake) -> None:
 
 def assert_variant_passes(exercise_id: str, variant) -> None:
     """check() passes the sandboxed variant."""
-    passed, out = check_output(exercise_id, sandboxed(exercise_id, variant.fn))
+    passed, out = check_output(exercise_id, as_cell(exercise_id, variant.fn))
     assert passed, out

@@ -8,9 +8,7 @@ generated lessons in every test run.
 
 from __future__ import annotations
 
-import builtins
 import contextlib
-import inspect
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ matplotlib.use("Agg")  # must come before pyplot is imported
 import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
+from lesson_common import as_cell
 
 from nnlib import check
 from nnlib.exercises import EXERCISES
@@ -76,13 +75,6 @@ def figure_problems(run: Run) -> list[str]:
     return problems
 
 
-def from_source(ex, fn):
-    """``fn`` re-created from its source in a namespace holding only np, builtins and the prerequisites,
-    as the grader's sandbox runs an exercise cell: a helper or a global it leans on is a NameError."""
-    namespace = {"__builtins__": builtins, "np": np, **ex.prerequisite_env()}
-    exec(compile(inspect.getsource(fn), f"<bank {fn.__name__}>", "exec"), namespace)
-    return namespace[fn.__name__]
-
 
 def bank_report(exercise_id: str) -> list[str]:
     """Every way the exercise's bank fails its promise: a mistake that passes or is not named with its
@@ -98,7 +90,7 @@ def bank_report(exercise_id: str) -> list[str]:
                 continue
             out = io.StringIO()
             with contextlib.redirect_stdout(out), np.errstate(all="ignore"):
-                result = check(ex.id, from_source(ex, fn))
+                result = check(ex.id, as_cell(ex.id, fn))
             text = out.getvalue()
             if "NameError" in text:
                 problems.append(f"{kind} {name}: not self-contained: {text}")

@@ -6,28 +6,19 @@ Not a test module (pytest collects only ``test_*.py``).
 from __future__ import annotations
 
 import copy
-import io
 import json
 import re
-from contextlib import redirect_stdout
 from pathlib import Path
 
 import nbformat
-import numpy as np
+from lesson_common import check_output
 
-from nnlib.check import check, judge_case, run_case
+from nnlib.check import judge_case, run_case
 from nnlib.exercises import EXERCISES
 from nnlib.judge import agree_flat, flatten_output
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def check_output(exercise_id: str, fn) -> tuple[bool, str]:
-    """``check(exercise_id, fn)``: whether it passed, and what it printed."""
-    buffer = io.StringIO()
-    with redirect_stdout(buffer), np.errstate(all="ignore"):  # overflow cases warn, as for a learner
-        result = check(exercise_id, fn)
-    return bool(result), buffer.getvalue()
 
 
 def mistake_problems(exercise_id: str) -> list[str]:

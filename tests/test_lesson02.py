@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from lesson_runs import (  # noqa: F401 (numpy_state_and_figures: a fixture)
+    as_cell,
     assert_full_bank,
     assert_mistake_caught,
     assert_reference_passes,
@@ -24,7 +25,6 @@ from lesson_runs import (  # noqa: F401 (numpy_state_and_figures: a fixture)
     normalised,
     numpy_state_and_figures,
     run_all,
-    sandboxed,
     shadowing_report,
 )
 
@@ -198,7 +198,7 @@ def test_relu_derivative_reversed_mask_gets_its_own_cause():
 
 def test_check_leaves_numpy_global_error_state_alone():
     before = np.geterr()
-    for fn in (lambda z: 1 / (1 + np.exp(-z)), sandboxed("sigmoid", EXERCISES["sigmoid"].mistakes[4].fn)):
+    for fn in (lambda z: 1 / (1 + np.exp(-z)), as_cell("sigmoid", EXERCISES["sigmoid"].mistakes[4].fn)):
         check("sigmoid", fn, quiet=True)
         assert np.geterr() == before
 
