@@ -265,5 +265,5 @@ def test_a_sandbox_that_cannot_start_is_a_grader_error_not_a_learners_zero(tmp_p
     # the notebook answers two of lesson 01's exercises: both are the grader's error, not a zero
     answered = [e for e in sub.exercises if e.exercise_id in ("preactivation", "dense_preactivation")]
     assert [e.status for e in answered] == ["error", "error"]
-    assert all("grader error: the grading process could not start" in e.feedback for e in answered)
+    assert all("grader error: " in e.feedback for e in answered), [e.feedback for e in answered]
     assert {e.status for e in sub.exercises} - {"error", "missing"} == set()

@@ -162,10 +162,20 @@ def run_notebook(items: list[tuple[str, str]], *, seed: int, limits: Limits | No
     for phase, group in enumerate(sandbox_groups(exercises, seed)):
         for i in group:
             phases[i] = phase
-    raws = sandbox.run(jobs, limits=limits, slots=max(1, slots or os.cpu_count() or 1), isolation=isolation,
-                       phases=phases)
-    started = any(raw.started for raw in raws)
+    slots = max(1, slots or os.cpu_count() or 1)
+    raws = sandbox.run(jobs, limits=limits, slots=slots, isolation=isolation, phases=phases)
+    # An exercise whose process never said "ready" ran none of its cell (it says so before the cell
+    # runs): a start that failed (seen once in ~3 parallel test runs on a loaded machine) or a
+    # sandbox that another exercise's code stopped first. One more try, in a sandbox of its own
+    # group, costs nothing a learner could gain from.
     results = [read_run(raw) for raw in raws]
+    retry = [i for i, result in enumerate(results) if not any(e["event"] == "ready" for e in result.events)]
+    if retry:
+        again = sandbox.run([jobs[i] for i in retry], limits=limits, slots=slots, isolation=isolation,
+                            phases=[phases[i] for i in retry])
+        for i, raw in zip(retry, again, strict=True):
+            raws[i], results[i] = raw, read_run(raw)
+    started = any(raw.started for raw in raws)
     for result in results:
         result.sandbox_started = started
     return results
