@@ -267,3 +267,21 @@ def test_a_sandbox_that_cannot_start_is_a_grader_error_not_a_learners_zero(tmp_p
     assert [e.status for e in answered] == ["error", "error"]
     assert all("grader error: " in e.feedback for e in answered), [e.feedback for e in answered]
     assert {e.status for e in sub.exercises} - {"error", "missing"} == set()
+
+
+def test_an_exercise_whose_process_never_started_gets_one_more_try(tmp_path, monkeypatch):
+    """No "ready" from an exercise's process: none of its cell ran, so it is run again, once."""
+    real, calls = sandbox.run, []
+
+    def first_start_lost(jobs, **kwargs):
+        raws = real(jobs, **kwargs)
+        calls.append(len(jobs))
+        if len(calls) == 1:
+            raws[1] = sandbox.RawRun(returncode=0, started=True)  # as seen once under load: exit 0, no event
+        return raws
+
+    monkeypatch.setattr(sandbox, "run", first_start_lost)
+    sub = grader.grade_notebook(make_notebook(tmp_path / "nb.ipynb"), seed=SEED, lesson="01")
+    graded = {e.exercise_id: e.status for e in sub.exercises}
+    assert graded["preactivation"] == graded["dense_preactivation"] == "passed", sub.exercises
+    assert calls == [2, 1]  # the second run holds only the lost exercise
