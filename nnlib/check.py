@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import io
 import os
 from collections.abc import Mapping, Sequence
@@ -397,7 +396,8 @@ def run_checks(ex: Exercise, fn, cases: list[Case], *, time_limit: float | None 
             except Exception as err:  # a learner's output can break a verifier
                 failure = CaseFailure(0, case, "output", f"could not be judged: {type(err).__name__}: {err}")
         elif failure.kind == "raised" and not failure.hint and not any(failures):
-            failure = dataclasses.replace(failure, hint=raised_cause(ex, case, failure.message, evidence))
+            failure = CaseFailure(i, case, failure.kind, failure.message,
+                                  raised_cause(ex, case, failure.message, evidence))
         failures.append(None if failure is None else CaseFailure(i, case, failure.kind, failure.message,
                                                                   failure.hint))
     result = tally(ex.id, len(cases), failures, notes)

@@ -166,8 +166,8 @@ def run_notebook(items: list[tuple[str, str]], *, seed: int, limits: Limits | No
     raws = sandbox.run(jobs, limits=limits, slots=slots, isolation=isolation, phases=phases)
     # An exercise whose process never said "ready" ran none of its cell (it says so before the cell
     # runs): a start that failed (seen once in ~3 parallel test runs on a loaded machine) or a
-    # sandbox that another exercise's code stopped first. One more try, in a sandbox of its own
-    # group, costs nothing a learner could gain from.
+    # sandbox that another exercise's code stopped first. One more try, in a fresh sandbox holding
+    # only those exercises (each in its phase), costs nothing a learner could gain from.
     results = [read_run(raw) for raw in raws]
     retry = [i for i, result in enumerate(results) if not any(e["event"] == "ready" for e in result.events)]
     if retry:
