@@ -296,9 +296,10 @@ _MLP_FORWARD_MISTAKES = (
             "dense_forward returns", _mlp_activations_as_caches),
     Mistake("a mutable default argument, caches=[], is created once and keeps the caches of every "
             "earlier call: start a new list inside the function, caches = []", _mlp_mutable_default,
-            # its output depends on the calls before, so no re-enactment reproduces it: the message
-            # names what it shows (one cache too many on the second case)
-            expect="output[1] has 3 items; expected 2"),
+            # its output depends on every earlier call in the process, so no re-enactment reproduces
+            # it, and how many caches too many it returns depends on what ran before: the message
+            # names the part that has them (the list of caches)
+            expect="output[1] has "),
 )
 
 
